@@ -1,0 +1,80 @@
+"""The file manager's entry points: every route and event handler, and nothing
+else. Each turns its input into a typed model, calls one service in
+`chalicelib`, and maps the outcome to an answer."""
+
+from __future__ import annotations
+
+import os
+
+from chalice import Chalice
+from chalice.app import S3Event, SQSEvent
+
+from chalicelib import bootstrap
+from chalicelib.api import (
+    CreatedFile,
+    CreateFileRequest,
+    DeleteAccepted,
+    FileDetails,
+    FileListing,
+    ListFilesQuery,
+)
+from chalicelib.batches import queue_message
+from chalicelib.logs import configure_logging
+from chalicelib.openapi import OpenApiDocument, load_openapi
+from chalicelib.tracing import new_trace_id, traced
+from chalicelib.web import CORS, ApiCall, ApiRoutes, gateway_authorizer
+
+app = Chalice(app_name="filemanager")
+configure_logging()
+api = ApiRoutes(app)
+protected = {"authorizer": gateway_authorizer(), "cors": CORS}
+
+
+@app.route("/files", methods=["POST"], **protected)
+@api.handler(status=201)
+def create_file(call: ApiCall) -> CreatedFile:
+    request = call.body(CreateFileRequest)
+    return bootstrap.file_service().create_file(call.caller.sub, request)
+
+
+@app.route("/files", methods=["GET"], **protected)
+@api.handler()
+def list_files(call: ApiCall) -> FileListing:
+    query = call.query(ListFilesQuery)
+    return bootstrap.file_service().list_files(call.caller.sub, query)
+
+
+@app.route("/files/{file_id}", methods=["GET"], **protected)
+@api.handler()
+def describe_file(call: ApiCall) -> FileDetails:
+    return bootstrap.file_service().describe_file(call.caller.sub, call.path["file_id"])
+
+
+@app.route("/files/{file_id}", methods=["DELETE"], **protected)
+@api.handler(status=202)
+def delete_file(call: ApiCall) -> DeleteAccepted:
+    return bootstrap.file_service().request_delete(
+        call.caller.sub, call.path["file_id"], call.trace_id
+    )
+
+
+@app.route("/openapi.json", methods=["GET"], cors=CORS)
+@api.handler(public=True)
+def openapi_document(call: ApiCall) -> OpenApiDocument:
+    return load_openapi()
+
+
+@app.on_s3_event(
+    bucket=os.environ.get("FILES_BUCKET", ""), events=["s3:ObjectCreated:*"]
+)
+def on_object_created(event: S3Event) -> None:
+    # S3 hands over one record per call; Chalice has URL-decoded its key once.
+    event_name = event.to_dict()["Records"][0]["eventName"]
+    trace_id = new_trace_id()
+    with traced(trace_id):
+        bootstrap.upload_processor().object_event(event_name, event.key, trace_id)
+
+
+@app.on_sqs_message(queue=os.environ.get("DELETE_QUEUE_NAME", ""), batch_size=10)
+def on_delete_file(event: SQSEvent) -> None:
+    bootstrap.delete_processor().consume([queue_message(r) for r in event])

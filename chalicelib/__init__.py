@@ -1,0 +1,1 @@
+"""The file manager: domain, services and AWS adapters behind the Chalice app."""

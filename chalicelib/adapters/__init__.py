@@ -1,0 +1,1 @@
+"""Adapters: one per AWS service, each behind a small interface."""

@@ -1,0 +1,377 @@
+"""The file index on DynamoDB (see `table_schema` for the item layout)."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.table_schema import BY_FOLDER_INDEX, BY_NAME_INDEX
+from chalicelib.domain import FileRecord, FileStatus
+from chalicelib.errors import (
+    ConcurrentUpdateError,
+    DependencyUnavailableError,
+    FileManagerError,
+    NameConflictError,
+)
+from chalicelib.names import ancestor_folders, parent_folder
+from chalicelib.ports import ListingPage
+
+logger = logging.getLogger(__name__)
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# The attributes that place an item in the sparse listing indexes.
+_LISTING_ATTRS = ("list_pk", "list_sk", "folder_pk", "folder_sk")
+_KEY_ATTRS = ("pk", "sk")
+
+
+def _user_pk(owner: str) -> str:
+    return f"USER#{owner}"
+
+
+def _file_sk(file_id: str) -> str:
+    return f"FILE#{file_id}"
+
+
+def _name_sk(name: str) -> str:
+    return f"NAME#{name}"
+
+
+def _folder_sk(folder: str) -> str:
+    return f"FOLDER#{folder}"
+
+
+def _folder_pk(owner: str, folder: str) -> str:
+    return f"{owner}#{folder}"
+
+
+def _to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _record_values(record: FileRecord) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "pk": _user_pk(record.owner),
+        "sk": _file_sk(record.file_id),
+        "owner": record.owner,
+        "file_id": record.file_id,
+        "name": record.name,
+        "size": record.size,
+        "content_type": record.content_type,
+        "status": record.status.value,
+        "created_at": record.created_at.isoformat(),
+        "sequence": record.sequence,
+        "uploaded_at": record.uploaded_at.isoformat() if record.uploaded_at else None,
+        "etag": record.etag,
+        "sha256": record.sha256,
+        "sha256_verified": record.sha256_verified,
+        "rejected_reason": record.rejected_reason,
+        "outbox": list(record.outbox) or None,
+    }
+    if record.status is FileStatus.AVAILABLE:
+        values |= {
+            "list_pk": record.owner,
+            "list_sk": record.name,
+            "folder_pk": _folder_pk(record.owner, parent_folder(record.name)),
+            "folder_sk": record.name,
+        }
+    return values
+
+
+def _parse_time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _record_of(values: dict[str, Any]) -> FileRecord:
+    return FileRecord(
+        owner=values["owner"],
+        file_id=values["file_id"],
+        name=values["name"],
+        size=int(values["size"]),
+        content_type=values["content_type"],
+        status=FileStatus(values["status"]),
+        created_at=datetime.fromisoformat(values["created_at"]),
+        sequence=int(values["sequence"]),
+        uploaded_at=_parse_time(values.get("uploaded_at")),
+        etag=values.get("etag"),
+        sha256=values.get("sha256"),
+        sha256_verified=bool(values.get("sha256_verified", False)),
+        rejected_reason=values.get("rejected_reason"),
+        outbox=tuple(values.get("outbox") or ()),
+    )
+
+
+def _folder_deltas(before: FileRecord | None, after: FileRecord | None) -> Counter[str]:
+    """How many listed files each folder gains (+) or loses (-)."""
+    deltas: Counter[str] = Counter()
+    for record, sign in ((before, -1), (after, +1)):
+        if record is not None and record.status is FileStatus.AVAILABLE:
+            for folder in ancestor_folders(record.name):
+                deltas[folder] += sign
+    return Counter({folder: d for folder, d in deltas.items() if d})
+
+
+def _is_throttle(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] in {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+    }
+
+
+def _translated(exc: ClientError, action: str) -> FileManagerError:
+    """Our error for what DynamoDB said, decided by code, never by message."""
+    code = exc.response["Error"]["Code"]
+    if code == "ConditionalCheckFailedException":
+        return ConcurrentUpdateError(f"{action}: the record changed meanwhile")
+    if _is_throttle(exc):
+        return DependencyUnavailableError(f"{action}: the index is busy")
+    return DependencyUnavailableError(f"{action}: the index failed ({code})")
+
+
+@contextmanager
+def _dynamodb_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        raise _translated(exc, action) from exc
+
+
+class DynamoDBFileIndex:
+    def __init__(self, client_factory: Callable[[], Any], table: str) -> None:
+        self._client_factory = client_factory
+        self._table = table
+
+    @property
+    def _client(self) -> Any:
+        return self._client_factory()
+
+    def create(self, record: FileRecord) -> None:
+        name_claim = {
+            "pk": _user_pk(record.owner),
+            "sk": _name_sk(record.name),
+            "file_id": record.file_id,
+        }
+        actions = [
+            self._put(name_claim, "attribute_not_exists(pk)"),
+            self._put(_record_values(record), "attribute_not_exists(pk)"),
+        ]
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except self._client.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise NameConflictError(
+                    f"a file named {record.name!r} already exists",
+                    details={"name": record.name},
+                ) from exc
+            raise DependencyUnavailableError("could not store the file record") from exc
+        except ClientError as exc:
+            raise _translated(exc, "create file record") from exc
+
+    def get(self, owner: str, file_id: str) -> FileRecord | None:
+        with _dynamodb_errors("read file record"):
+            answer = self._client.get_item(
+                TableName=self._table,
+                Key=_to_item({"pk": _user_pk(owner), "sk": _file_sk(file_id)}),
+                ConsistentRead=True,
+            )
+        item = answer.get("Item")
+        return _record_of(_from_item(item)) if item else None
+
+    def transition(self, before: FileRecord, after: FileRecord) -> None:
+        actions = [self._replace_record(before, after)]
+        if before.holds_name and not after.holds_name:
+            actions.append(self._release_name(before))
+        deltas = _folder_deltas(before, after)
+        actions += [self._count_folder(after.owner, f, d) for f, d in deltas.items()]
+        self._transact(actions, f"update file {after.file_id}")
+        self._drop_empty_folders(after.owner, deltas)
+
+    def clear_outbox(self, record: FileRecord) -> None:
+        try:
+            with _dynamodb_errors("clear outbox"):
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=_to_item(
+                        {"pk": _user_pk(record.owner), "sk": _file_sk(record.file_id)}
+                    ),
+                    UpdateExpression="REMOVE outbox",
+                    ConditionExpression="#seq = :seq",
+                    ExpressionAttributeNames={"#seq": "sequence"},
+                    ExpressionAttributeValues=_to_item({":seq": record.sequence}),
+                )
+        except ConcurrentUpdateError:
+            # A later change replaced the record and its outbox already.
+            logger.debug("outbox of %s already replaced", record.file_id)
+
+    def remove(self, record: FileRecord) -> None:
+        key = {"pk": _user_pk(record.owner), "sk": _file_sk(record.file_id)}
+        actions: list[dict[str, Any]] = [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": _to_item(key),
+                    "ConditionExpression": "#seq = :seq",
+                    "ExpressionAttributeNames": {"#seq": "sequence"},
+                    "ExpressionAttributeValues": _to_item({":seq": record.sequence}),
+                }
+            }
+        ]
+        if record.holds_name:
+            actions.append(self._release_name(record))
+        deltas = _folder_deltas(record, None)
+        actions += [self._count_folder(record.owner, f, d) for f, d in deltas.items()]
+        self._transact(actions, f"remove file {record.file_id}")
+        self._drop_empty_folders(record.owner, deltas)
+
+    def list_page(
+        self,
+        owner: str,
+        prefix: str,
+        delimiter: str | None,
+        limit: int,
+        start: dict[str, str] | None,
+    ) -> ListingPage:
+        if delimiter:
+            index, pk_attr, sk_attr = BY_FOLDER_INDEX, "folder_pk", "folder_sk"
+            # The folder being listed is the prefix up to its last '/'.
+            partition = _folder_pk(owner, prefix[: prefix.rfind("/") + 1])
+        else:
+            index, pk_attr, sk_attr = BY_NAME_INDEX, "list_pk", "list_sk"
+            partition = owner
+        condition = "#pk = :pk"
+        names = {"#pk": pk_attr}
+        values: dict[str, Any] = {":pk": partition}
+        if prefix:
+            condition += " AND begins_with(#sk, :prefix)"
+            names["#sk"] = sk_attr
+            values[":prefix"] = prefix
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": _to_item(values),
+            # One item more than the page tells whether another page follows.
+            "Limit": limit + 1,
+        }
+        if start:
+            request["ExclusiveStartKey"] = _to_item(start)
+        with _dynamodb_errors("list files"):
+            answer = self._client.query(**request)
+        rows = [_from_item(item) for item in answer.get("Items", [])]
+        page, more = rows[:limit], len(rows) > limit
+        files = [_record_of(row) for row in page if row["sk"].startswith("FILE#")]
+        folders = [row["name"] for row in page if row["sk"].startswith("FOLDER#")]
+        next_position = None
+        if (more or "LastEvaluatedKey" in answer) and page:
+            last = page[-1]
+            next_position = {k: last[k] for k in (*_KEY_ATTRS, pk_attr, sk_attr)}
+        return ListingPage(files=files, folders=folders, next_position=next_position)
+
+    # --- building blocks -------------------------------------------------
+
+    def _put(self, values: dict[str, Any], condition: str) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": _to_item(values),
+                "ConditionExpression": condition,
+            }
+        }
+
+    def _replace_record(self, before: FileRecord, after: FileRecord) -> dict[str, Any]:
+        # A Put of the whole item (rather than an update) also drops listing
+        # attributes the new status must not carry.
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": _to_item(_record_values(after)),
+                "ConditionExpression": "#status = :status AND #seq = :seq",
+                "ExpressionAttributeNames": {"#status": "status", "#seq": "sequence"},
+                "ExpressionAttributeValues": _to_item(
+                    {":status": before.status.value, ":seq": before.sequence}
+                ),
+            }
+        }
+
+    def _release_name(self, record: FileRecord) -> dict[str, Any]:
+        return {
+            "Delete": {
+                "TableName": self._table,
+                "Key": _to_item(
+                    {"pk": _user_pk(record.owner), "sk": _name_sk(record.name)}
+                ),
+                "ConditionExpression": "file_id = :file_id",
+                "ExpressionAttributeValues": _to_item({":file_id": record.file_id}),
+            }
+        }
+
+    def _count_folder(self, owner: str, folder: str, delta: int) -> dict[str, Any]:
+        # SET rewrites the listing keys on every count, so an entry dropped as
+        # empty a moment ago comes back whole when a file arrives.
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": _to_item({"pk": _user_pk(owner), "sk": _folder_sk(folder)}),
+                "UpdateExpression": (
+                    "ADD file_count :delta SET #name = :name, folder_pk = :fpk, "
+                    "folder_sk = :name"
+                ),
+                "ExpressionAttributeNames": {"#name": "name"},
+                "ExpressionAttributeValues": _to_item(
+                    {
+                        ":delta": delta,
+                        ":name": folder,
+                        ":fpk": _folder_pk(owner, parent_folder(folder)),
+                    }
+                ),
+            }
+        }
+
+    def _transact(self, actions: list[dict[str, Any]], action: str) -> None:
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except self._client.exceptions.TransactionCanceledException as exc:
+            codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in codes:
+                raise ConcurrentUpdateError(f"{action}: the record changed") from exc
+            raise DependencyUnavailableError(f"{action}: cancelled {codes}") from exc
+        except ClientError as exc:
+            raise _translated(exc, action) from exc
+
+    def _drop_empty_folders(self, owner: str, deltas: Counter[str]) -> None:
+        """Delete folder entries whose count fell to zero.
+
+        LIMITATION: this runs after the transaction that lowered the count, so
+        a crash in between leaves an empty folder listed until the
+        housekeeping sweep drops it.
+        """
+        for folder in (f for f, d in deltas.items() if d < 0):
+            try:
+                self._client.delete_item(
+                    TableName=self._table,
+                    Key=_to_item({"pk": _user_pk(owner), "sk": _folder_sk(folder)}),
+                    ConditionExpression="file_count <= :zero",
+                    ExpressionAttributeValues=_to_item({":zero": 0}),
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    logger.warning(
+                        "could not drop an empty folder",
+                        extra={"folder": folder, "error": str(exc)},
+                    )

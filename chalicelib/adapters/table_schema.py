@@ -1,0 +1,56 @@
+"""The index table's shape, as plain data.
+
+One definition serves every place that creates the table: the local stack,
+the tests and the infrastructure template. Items of one user share a
+partition:
+
+- `FILE#<file_id>`: the file record;
+- `NAME#<name>`: the claim that keeps a name unique among live files;
+- `FOLDER#<folder>/`: a folder entry, counting the available files below it.
+
+Two sparse indexes serve listing. Only available files (and folders that hold
+any) carry their attributes, so a page never reads a hidden record:
+`by_name` lists every file of a user in name order, `by_folder` one folder's
+files and immediate sub-folders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BY_NAME_INDEX = "by_name"
+BY_FOLDER_INDEX = "by_folder"
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """Keyword arguments for DynamoDB's CreateTable."""
+    string_keys = ("pk", "sk", "list_pk", "list_sk", "folder_pk", "folder_sk")
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": key, "AttributeType": "S"} for key in string_keys
+        ],
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": BY_NAME_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "list_pk", "KeyType": "HASH"},
+                    {"AttributeName": "list_sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": BY_FOLDER_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "folder_pk", "KeyType": "HASH"},
+                    {"AttributeName": "folder_sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+        ],
+    }

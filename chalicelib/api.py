@@ -1,0 +1,149 @@
+"""The REST API's request and response models.
+
+These are the contract clients build on: the OpenAPI description is generated
+from them. Request bodies refuse unknown fields and coerce nothing, so a
+client's typo or a string where a number belongs is a 400, not a guess.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.domain import FileRecord, FileStatus
+from chalicelib.names import MAX_NAME_BYTES, normalize_name
+from chalicelib.settings import MAX_FILE_SIZE
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+# A media type as RFC 6838 spells it, with optional parameters.
+CONTENT_TYPE_PATTERN = (
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+    r"(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=(\"[^\"\r\n]*\"|[A-Za-z0-9!#$&^_.+-]+))*$"
+)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CreateFileRequest(_Request):
+    name: Annotated[
+        str,
+        Field(
+            description=(
+                "A path such as docs/2026/report.pdf: UTF-8, normalised to NFC, "
+                f"at most {MAX_NAME_BYTES} bytes, no empty, '.' or '..' segment, "
+                "no control character."
+            ),
+            examples=["docs/2026/report.pdf"],
+        ),
+    ]
+    size: Annotated[int, Field(ge=0, le=MAX_FILE_SIZE, description="Exact bytes.")]
+    content_type: Annotated[
+        str, Field(max_length=255, pattern=CONTENT_TYPE_PATTERN)
+    ] = "application/octet-stream"
+    sha256: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[0-9a-f]{64}$",
+            description="The content's SHA-256, lowercase hex, if the client knows it.",
+        ),
+    ] = None
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        return normalize_name(value)
+
+
+class ListFilesQuery(_Request):
+    # Query strings carry text, so these fields parse from it; still no
+    # unknown parameter is accepted.
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
+    cursor: Annotated[str | None, Field(max_length=4096)] = None
+    prefix: Annotated[str, Field(max_length=MAX_NAME_BYTES)] = ""
+    delimiter: Annotated[str | None, Field(pattern=r"^/$")] = None
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _digits_only(cls, value: object) -> object:
+        # int("+5"), int(" 5") and int("1_0") all succeed; a page size is digits.
+        if isinstance(value, str) and not value.isdigit():
+            raise ValueError("limit must be a whole number written in digits")
+        return value
+
+
+class UploadForm(BaseModel):
+    url: str
+    fields: dict[str, str]
+    expires_at: AwareDatetime
+
+
+class FileView(BaseModel):
+    file_id: str
+    name: str
+    size: int
+    content_type: str
+    status: FileStatus
+    created_at: datetime
+    uploaded_at: datetime | None = None
+    etag: str | None = None
+    sha256: str | None = None
+    sha256_verified: bool | None = None
+    rejected_reason: str | None = None
+
+    @classmethod
+    def of(cls, record: FileRecord) -> FileView:
+        return cls(
+            file_id=record.file_id,
+            name=record.name,
+            size=record.size,
+            content_type=record.content_type,
+            status=record.status,
+            created_at=record.created_at,
+            uploaded_at=record.uploaded_at,
+            etag=record.etag,
+            sha256=record.sha256,
+            sha256_verified=record.sha256_verified if record.sha256 else None,
+            rejected_reason=record.rejected_reason,
+        )
+
+
+class FileDetails(FileView):
+    download_url: str | None = None
+    download_expires_at: datetime | None = None
+
+
+class CreatedFile(BaseModel):
+    file_id: str
+    name: str
+    status: FileStatus
+    upload: UploadForm
+
+
+class FolderView(BaseModel):
+    name: str
+
+
+class FileListing(BaseModel):
+    items: list[FileView]
+    folders: list[FolderView]
+    next_cursor: str | None
+
+
+class DeleteAccepted(BaseModel):
+    file_id: str
+    # DELETING while the delete runs; DELETED when there was nothing to wait
+    # for (a rejected upload holds neither bytes nor a name).
+    status: Literal["DELETING", "DELETED"]
+
+
+class ErrorBody(BaseModel):
+    Code: str
+    Message: str
+    Details: object | None = None

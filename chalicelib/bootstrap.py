@@ -1,0 +1,69 @@
+"""Wires the services to their adapters, once per process and only when used.
+
+A route that needs only the index never builds an S3 client: each adapter
+asks for its client at its first call.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from chalicelib import clients
+from chalicelib.adapters.dynamodb_index import DynamoDBFileIndex
+from chalicelib.adapters.eventbridge_bus import EventBridgePublisher
+from chalicelib.adapters.s3_store import S3ObjectStore
+from chalicelib.adapters.sqs_queue import SqsAcknowledger
+from chalicelib.cursors import CursorCodec
+from chalicelib.deletes import DeleteProcessor
+from chalicelib.files import FileService
+from chalicelib.settings import get_settings
+from chalicelib.uploads import UploadProcessor
+
+
+def _index() -> DynamoDBFileIndex:
+    return DynamoDBFileIndex(lambda: clients.client("dynamodb"), get_settings().table)
+
+
+def _store() -> S3ObjectStore:
+    return S3ObjectStore(lambda: clients.client("s3"), get_settings().bucket)
+
+
+def _bus() -> EventBridgePublisher:
+    return EventBridgePublisher(
+        lambda: clients.client("events"), get_settings().event_bus
+    )
+
+
+@functools.cache
+def file_service() -> FileService:
+    settings = get_settings()
+    return FileService(
+        index=_index(),
+        store=_store(),
+        bus=_bus(),
+        cursors=CursorCodec(settings.cursor_secret),
+        presign_ttl_seconds=settings.presign_ttl_seconds,
+    )
+
+
+@functools.cache
+def upload_processor() -> UploadProcessor:
+    return UploadProcessor(index=_index(), store=_store(), bus=_bus())
+
+
+@functools.cache
+def delete_processor() -> DeleteProcessor:
+    return DeleteProcessor(
+        index=_index(),
+        store=_store(),
+        bus=_bus(),
+        acknowledger=SqsAcknowledger(lambda: clients.client("sqs")),
+    )
+
+
+def reset() -> None:
+    """Forget every service and client, as a fresh process would."""
+    for built in (file_service, upload_processor, delete_processor):
+        built.cache_clear()
+    get_settings.cache_clear()
+    clients.reset()

@@ -1,0 +1,102 @@
+"""File records: what the index knows of a file, and the rules of its states."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class FileStatus(StrEnum):
+    PENDING = "PENDING"
+    AVAILABLE = "AVAILABLE"
+    DELETING = "DELETING"
+    REJECTED = "REJECTED"
+
+
+# A record holds its name while it is live, and keeps its object while the
+# bytes may still be wanted. REJECTED holds neither.
+HOLDS_NAME = frozenset({FileStatus.PENDING, FileStatus.AVAILABLE, FileStatus.DELETING})
+KEEPS_OBJECT = HOLDS_NAME
+
+KEY_PREFIX = "files/"
+_OBJECT_KEY = re.compile(
+    r"files/(?P<owner>[A-Za-z0-9-]{1,128})/(?P<file_id>[0-9a-f]{32})"
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_file_id() -> str:
+    return uuid.uuid4().hex
+
+
+def object_key(owner: str, file_id: str) -> str:
+    """Bytes are keyed by owner and id, never by the user's file name."""
+    return f"{KEY_PREFIX}{owner}/{file_id}"
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    owner: str
+    file_id: str
+
+
+def parse_object_key(key: str) -> ObjectRef | None:
+    """The owner and file id of a key in our layout; None for any other key."""
+    match = _OBJECT_KEY.fullmatch(key)
+    if match is None:
+        return None
+    return ObjectRef(owner=match["owner"], file_id=match["file_id"])
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    owner: str
+    file_id: str
+    name: str
+    size: int
+    content_type: str
+    status: FileStatus
+    created_at: datetime
+    sequence: int = 0
+    uploaded_at: datetime | None = None
+    etag: str | None = None
+    sha256: str | None = None
+    sha256_verified: bool = False
+    rejected_reason: str | None = None
+    # Events committed with the record's last change and not yet published
+    # (a transactional outbox: the change and its events cannot part).
+    outbox: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return object_key(self.owner, self.file_id)
+
+    @property
+    def holds_name(self) -> bool:
+        return self.status in HOLDS_NAME
+
+    @property
+    def keeps_object(self) -> bool:
+        return self.status in KEEPS_OBJECT
+
+    def evolve(self, **changes: object) -> FileRecord:
+        """A copy with the changes and the next sequence number."""
+        return replace(self, sequence=self.sequence + 1, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What S3 says of an uploaded object."""
+
+    key: str
+    size: int
+    content_type: str | None
+    etag: str
+    last_modified: datetime
+    sha256: str | None = None

@@ -1,0 +1,89 @@
+"""The file manager's exceptions: one root, one subclass per kind of outcome.
+
+Each class carries the stable machine-readable `code` that clients branch on
+and the HTTP status it maps to; `app.py` turns any of them into Chalice's
+error shape in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FileManagerError(Exception):
+    code = "InternalError"
+    status = 500
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class BadRequestError(FileManagerError):
+    code = "BadRequest"
+    status = 400
+
+
+class ValidationFailedError(BadRequestError):
+    code = "ValidationError"
+
+
+class InvalidNameError(BadRequestError):
+    code = "InvalidName"
+
+
+class InvalidCursorError(BadRequestError):
+    code = "InvalidCursor"
+
+
+class UnauthorizedError(FileManagerError):
+    # One code for every 401: the client refreshes its session once, then
+    # signs in again, whatever was wrong with the token.
+    code = "Unauthorized"
+    status = 401
+
+
+class NoSuchFileError(FileManagerError):
+    code = "FileNotFound"
+    status = 404
+
+
+class NameConflictError(FileManagerError):
+    code = "NameConflict"
+    status = 409
+
+
+class FileStateConflictError(FileManagerError):
+    code = "FileStateConflict"
+    status = 409
+
+
+class PayloadTooLargeError(FileManagerError):
+    code = "PayloadTooLarge"
+    status = 413
+
+
+class UnsupportedMediaTypeError(FileManagerError):
+    code = "UnsupportedMediaType"
+    status = 415
+
+
+class DependencyUnavailableError(FileManagerError):
+    """An AWS dependency refused or failed; the caller may retry."""
+
+    code = "ServiceUnavailable"
+    status = 503
+
+
+class ConcurrentUpdateError(FileManagerError):
+    """A conditional write lost a race; retrying the message settles it."""
+
+    code = "ConcurrentUpdate"
+    status = 409
+
+
+class UnknownMessageError(FileManagerError):
+    """A queue delivered a message no handler of ours reads."""
+
+    code = "UnknownMessage"

@@ -1,0 +1,76 @@
+"""File names: the rules a name obeys, and the folders it lives in.
+
+A name is a path such as `docs/2026/report.pdf`. It lives only in the index;
+the bytes are keyed by owner and file id, so no name can reach outside its
+owner's space. The rules below keep names unambiguous for every client.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from chalicelib.errors import InvalidNameError
+
+# As S3 caps object keys: 1,024 bytes of UTF-8 after NFC normalisation.
+MAX_NAME_BYTES = 1024
+# Each folder level costs one index write when a file appears or goes, and all
+# of them share one DynamoDB transaction (at most 100 items).
+MAX_FOLDER_DEPTH = 32
+SEPARATOR = "/"
+
+
+def _is_control(char: str) -> bool:
+    # Cc covers C0, DEL and C1; Cf the invisible format characters such as
+    # bidirectional overrides, which make a name read other than it sorts.
+    return unicodedata.category(char) in {"Cc", "Cf"}
+
+
+def normalize_name(raw: str) -> str:
+    """Return the NFC form of a valid name, or raise `InvalidNameError`."""
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidNameError("name is not valid UTF-8 (lone surrogate)") from exc
+    name = unicodedata.normalize("NFC", raw)
+    if not name:
+        raise InvalidNameError("name is empty")
+    size = len(name.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        raise InvalidNameError(
+            f"name is {size} bytes of UTF-8; the limit is {MAX_NAME_BYTES}"
+        )
+    bad = next((c for c in name if _is_control(c)), None)
+    if bad is not None:
+        raise InvalidNameError(f"name contains the control character U+{ord(bad):04X}")
+    segments = name.split(SEPARATOR)
+    for position, segment in enumerate(segments, start=1):
+        if segment == "":
+            raise InvalidNameError(
+                f"segment {position} of the name is empty "
+                "(no leading, trailing or doubled '/')"
+            )
+        if segment in {".", ".."}:
+            raise InvalidNameError(
+                f"segment {position} of the name is {segment!r}, which is not allowed"
+            )
+    if len(segments) - 1 > MAX_FOLDER_DEPTH:
+        raise InvalidNameError(
+            f"name is {len(segments) - 1} folders deep; the limit is {MAX_FOLDER_DEPTH}"
+        )
+    return name
+
+
+def parent_folder(name: str) -> str:
+    """The folder holding a name, with its trailing '/'; '' at the top level."""
+    cut = name.rfind(SEPARATOR, 0, len(name) - 1 if name.endswith(SEPARATOR) else None)
+    return name[: cut + 1] if cut >= 0 else ""
+
+
+def ancestor_folders(name: str) -> list[str]:
+    """Every folder above a file name, outermost first: a/b/c -> [a/, a/b/]."""
+    segments = name.split(SEPARATOR)[:-1]
+    return [SEPARATOR.join(segments[: i + 1]) + SEPARATOR for i in range(len(segments))]
+
+
+def last_segment(name: str) -> str:
+    return name.rsplit(SEPARATOR, 1)[-1]

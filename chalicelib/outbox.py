@@ -1,0 +1,32 @@
+"""Publishing what a state change committed to its record's outbox.
+
+A change and its events are written together, then the events go to the bus,
+then the outbox is cleared. A crash anywhere in between leaves the events in
+the outbox, and the next delivery of the same message publishes them again
+under the same event ids, so consumers can drop the copy.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from chalicelib.domain import FileRecord
+from chalicelib.messages import CATALOGUE, Message
+from chalicelib.ports import EventPublisher, FileIndex
+
+
+def with_outbox(record: FileRecord, *messages: Message) -> FileRecord:
+    return replace(record, outbox=tuple(m.to_json() for m in messages))
+
+
+def flush_outbox(record: FileRecord, index: FileIndex, bus: EventPublisher) -> None:
+    if not record.outbox:
+        return
+    messages = []
+    for raw in record.outbox:
+        body = json.loads(raw)
+        model = CATALOGUE[body["metadata"]["type"]]
+        messages.append(model.model_validate(body))
+    bus.publish(messages)
+    index.clear_outbox(record)

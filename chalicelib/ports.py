@@ -1,0 +1,89 @@
+"""The small interfaces the services need from the outside world.
+
+Each has one AWS adapter in `chalicelib.adapters` and one in-memory fake in
+the tests; the services see only these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from chalicelib.domain import FileRecord, StoredObject
+from chalicelib.messages import Message
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    files: list[FileRecord]
+    folders: list[str]
+    # Where the next page starts (an index key as plain strings), or None.
+    next_position: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    url: str
+    fields: dict[str, str]
+
+
+class FileIndex(Protocol):
+    def create(self, record: FileRecord) -> None:
+        """Store a new record and claim its name; `NameConflictError` if taken."""
+
+    def get(self, owner: str, file_id: str) -> FileRecord | None: ...
+
+    def transition(self, before: FileRecord, after: FileRecord) -> None:
+        """Replace `before` with `after` if nobody changed it meanwhile.
+
+        Keeps listings, folder counts and the name claim in step with the new
+        status, in the same write, together with `after.outbox`: the events
+        to publish once the write is done. `ConcurrentUpdateError` when the
+        stored record is no longer `before`.
+        """
+
+    def clear_outbox(self, record: FileRecord) -> None:
+        """Forget the record's outbox once its events are on the bus."""
+
+    def remove(self, record: FileRecord) -> None:
+        """Delete the record and free its name, if it is still `record`."""
+
+    def list_page(
+        self,
+        owner: str,
+        prefix: str,
+        delimiter: str | None,
+        limit: int,
+        start: dict[str, str] | None,
+    ) -> ListingPage: ...
+
+
+class ObjectStore(Protocol):
+    def presign_upload(
+        self,
+        key: str,
+        size: int,
+        content_type: str,
+        sha256: str | None,
+        expires_in: int,
+    ) -> PresignedPost: ...
+
+    def presign_download(
+        self, key: str, filename: str, content_type: str, expires_in: int
+    ) -> str: ...
+
+    def head(self, key: str) -> StoredObject | None: ...
+
+    def delete(self, key: str) -> None:
+        """Remove an object; removing one that is not there is no error."""
+
+
+class EventPublisher(Protocol):
+    def publish(self, messages: Sequence[Message]) -> None:
+        """Put every message on the bus, or raise `DependencyUnavailableError`."""
+
+
+class Clock(Protocol):
+    def __call__(self) -> datetime: ...

@@ -1,0 +1,83 @@
+"""Run-time settings, read once from the function's environment.
+
+Every stage sets these through `.chalice/config.json`; nothing here builds a
+client or touches the network, so reading settings is free at cold start.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+# A presigned POST can carry at most 5 GB, so no file may be larger.
+MAX_FILE_SIZE = 5 * 1024**3
+# The longest presigned URL lifetime any stage may configure.
+PRESIGN_TTL_CEILING_SECONDS = 3600
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    bucket: str
+    table: str
+    event_bus: str
+    delete_queue: str
+    user_pool_id: str
+    app_client_id: str
+    jwks_url: str
+    cursor_secret: bytes
+    presign_ttl_seconds: int
+    gateway_authorizer: bool
+
+    @property
+    def issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"environment variable {name} is not set")
+    return value
+
+
+def _presign_ttl() -> int:
+    raw = os.environ.get("PRESIGN_TTL_SECONDS", "900")
+    try:
+        ttl = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"PRESIGN_TTL_SECONDS is not a number: {raw!r}") from exc
+    if not 1 <= ttl <= PRESIGN_TTL_CEILING_SECONDS:
+        raise SettingsError(
+            f"PRESIGN_TTL_SECONDS must be 1..{PRESIGN_TTL_CEILING_SECONDS}, got {ttl}"
+        )
+    return ttl
+
+
+@functools.cache
+def get_settings() -> Settings:
+    region = os.environ.get("AWS_REGION") or os.environ.get(
+        "AWS_DEFAULT_REGION", "us-east-1"
+    )
+    pool_id = _required("COGNITO_USER_POOL_ID")
+    default_jwks = (
+        f"https://cognito-idp.{region}.amazonaws.com/{pool_id}/.well-known/jwks.json"
+    )
+    return Settings(
+        region=region,
+        bucket=_required("FILES_BUCKET"),
+        table=_required("FILES_TABLE"),
+        event_bus=_required("EVENT_BUS_NAME"),
+        delete_queue=_required("DELETE_QUEUE_NAME"),
+        user_pool_id=pool_id,
+        app_client_id=_required("COGNITO_APP_CLIENT_ID"),
+        jwks_url=os.environ.get("COGNITO_JWKS_URL") or default_jwks,
+        cursor_secret=_required("CURSOR_SECRET").encode(),
+        presign_ttl_seconds=_presign_ttl(),
+        gateway_authorizer=os.environ.get("AUTH_MODE", "gateway") != "app",
+    )
