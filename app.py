@@ -27,7 +27,9 @@ from chalicelib.web import CORS, ApiCall, ApiRoutes, gateway_authorizer
 app = Chalice(app_name="filemanager")
 configure_logging()
 api = ApiRoutes(app)
-protected = {"authorizer": gateway_authorizer(), "cors": CORS}
+# Any content type reaches our own check, so a wrong one gets our JSON 415
+# with its trace id rather than Chalice's bare one.
+protected = {"authorizer": gateway_authorizer(), "cors": CORS, "content_types": ["*/*"]}
 
 
 @app.route("/files", methods=["POST"], **protected)

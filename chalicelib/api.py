@@ -7,6 +7,7 @@ client's typo or a string where a number belongs is a 400, not a guess.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -18,6 +19,10 @@ from chalicelib.settings import MAX_FILE_SIZE
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+# A cursor holds an index position: up to four keys that each carry a name or
+# folder (JSON-escaped, so up to twice its bytes), signed and in base64. The
+# longest the API issues is about 8,400 characters.
+MAX_CURSOR_CHARS = 12 * 1024
 # A media type as RFC 6838 spells it, with optional parameters.
 CONTENT_TYPE_PATTERN = (
     r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
@@ -65,7 +70,7 @@ class ListFilesQuery(_Request):
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
-    cursor: Annotated[str | None, Field(max_length=4096)] = None
+    cursor: Annotated[str | None, Field(max_length=MAX_CURSOR_CHARS)] = None
     prefix: Annotated[str, Field(max_length=MAX_NAME_BYTES)] = ""
     delimiter: Annotated[str | None, Field(pattern=r"^/$")] = None
 
@@ -76,6 +81,12 @@ class ListFilesQuery(_Request):
         if isinstance(value, str) and not value.isdigit():
             raise ValueError("limit must be a whole number written in digits")
         return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _composed(cls, value: str) -> str:
+        # Names are stored in NFC; a prefix typed in another form must match.
+        return unicodedata.normalize("NFC", value)
 
 
 class UploadForm(BaseModel):

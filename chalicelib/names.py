@@ -11,7 +11,9 @@ import unicodedata
 
 from chalicelib.errors import InvalidNameError
 
-# As S3 caps object keys: 1,024 bytes of UTF-8 after NFC normalisation.
+# Bytes of UTF-8 after NFC normalisation. The index keeps each name in a sort
+# key (`NAME#<name>`, and `FOLDER#<folder>` for each folder above it), and
+# DynamoDB refuses sort keys longer than 1,024 bytes.
 MAX_NAME_BYTES = 1024
 # Each folder level costs one index write when a file appears or goes, and all
 # of them share one DynamoDB transaction (at most 100 items).

@@ -73,11 +73,8 @@ class UploadProcessor:
         record = self.index.get(ref.owner, ref.file_id)
         if record is not None:
             flush_outbox(record, self.index, self.bus)
-        if record is None or record.status in {
-            FileStatus.REJECTED,
-            FileStatus.DELETING,
-        }:
-            # A late upload of a file that is gone, rejected or on its way out.
+        if record is None or not record.keeps_object:
+            # A late upload of a file that is gone or was rejected.
             self.store.delete(key)
             logger.info(
                 "object removed: its file does not keep it",
@@ -85,6 +82,14 @@ class UploadProcessor:
                     "file_id": ref.file_id,
                     "status": record.status if record else None,
                 },
+            )
+            return
+        if record.status is FileStatus.DELETING:
+            # The delete consumer removes the object; removing it here would
+            # lose the bytes of a file whose delete is being undone.
+            logger.info(
+                "upload of a file being deleted left to the delete",
+                extra={"file_id": ref.file_id},
             )
             return
         if record.status is FileStatus.AVAILABLE:

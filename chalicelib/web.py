@@ -90,7 +90,9 @@ class ApiCall:
             raise UnsupportedMediaTypeError("request body must be application/json")
         try:
             document = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # ValueError covers bad UTF-8 and bad JSON, and also numbers too long
+        # to convert; nesting too deep for the parser is a RecursionError.
+        except (ValueError, RecursionError) as exc:
             raise BadRequestError(f"request body is not valid JSON: {exc}") from exc
         if not isinstance(document, dict):
             raise BadRequestError("request body must be a JSON object")

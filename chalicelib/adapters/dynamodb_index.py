@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -10,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters.table_schema import BY_FOLDER_INDEX, BY_NAME_INDEX
 from chalicelib.domain import FileRecord, FileStatus
@@ -41,12 +42,18 @@ def _file_sk(file_id: str) -> str:
     return f"FILE#{file_id}"
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# A sort key holds at most 1,024 bytes, as a name may: claims and folder
+# entries are keyed by the name's digest, and keep the name as an attribute.
 def _name_sk(name: str) -> str:
-    return f"NAME#{name}"
+    return f"NAME#{_digest(name)}"
 
 
 def _folder_sk(folder: str) -> str:
-    return f"FOLDER#{folder}"
+    return f"FOLDER#{_digest(folder)}"
 
 
 def _folder_pk(owner: str, folder: str) -> str:
@@ -148,6 +155,9 @@ def _dynamodb_errors(action: str) -> Iterator[None]:
         yield
     except ClientError as exc:
         raise _translated(exc, action) from exc
+    except BotoCoreError as exc:
+        # Connection failures and timeouts are no ClientError.
+        raise DependencyUnavailableError(f"{action}: the index is unreachable") from exc
 
 
 class DynamoDBFileIndex:
@@ -164,6 +174,7 @@ class DynamoDBFileIndex:
             "pk": _user_pk(record.owner),
             "sk": _name_sk(record.name),
             "file_id": record.file_id,
+            "name": record.name,
         }
         actions = [
             self._put(name_claim, "attribute_not_exists(pk)"),
@@ -181,6 +192,8 @@ class DynamoDBFileIndex:
             raise DependencyUnavailableError("could not store the file record") from exc
         except ClientError as exc:
             raise _translated(exc, "create file record") from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailableError("could not store the file record") from exc
 
     def get(self, owner: str, file_id: str) -> FileRecord | None:
         with _dynamodb_errors("read file record"):
@@ -353,6 +366,10 @@ class DynamoDBFileIndex:
             raise DependencyUnavailableError(f"{action}: cancelled {codes}") from exc
         except ClientError as exc:
             raise _translated(exc, action) from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailableError(
+                f"{action}: the index is unreachable"
+            ) from exc
 
     def _drop_empty_folders(self, owner: str, deltas: Counter[str]) -> None:
         """Delete folder entries whose count fell to zero.
@@ -375,3 +392,8 @@ class DynamoDBFileIndex:
                         "could not drop an empty folder",
                         extra={"folder": folder, "error": str(exc)},
                     )
+            except BotoCoreError as exc:
+                logger.warning(
+                    "could not drop an empty folder",
+                    extra={"folder": folder, "error": str(exc)},
+                )

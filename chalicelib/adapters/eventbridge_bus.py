@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.errors import DependencyUnavailableError
 from chalicelib.messages import SOURCE, Message
@@ -38,7 +38,7 @@ class EventBridgePublisher:
         ]
         try:
             answer = self._client_factory().put_events(Entries=entries)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise DependencyUnavailableError(
                 "the event bus refused the call; try again"
             ) from exc

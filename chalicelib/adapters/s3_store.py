@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain import StoredObject
 from chalicelib.errors import DependencyUnavailableError
@@ -113,6 +113,8 @@ class S3ObjectStore:
             if exc.response["Error"]["Code"] in _MISSING:
                 return None
             raise DependencyUnavailableError(f"could not read object {key}") from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailableError(f"could not read object {key}") from exc
         checksum = answer.get("ChecksumSHA256")
         return StoredObject(
             key=key,
@@ -126,6 +128,6 @@ class S3ObjectStore:
     def delete(self, key: str) -> None:
         try:
             self._client.delete_object(Bucket=self._bucket, Key=key)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise DependencyUnavailableError(f"could not delete object {key}") from exc
         logger.debug("deleted object %s", key)

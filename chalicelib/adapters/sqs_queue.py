@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.batches import QueueMessage
 from chalicelib.errors import DependencyUnavailableError
@@ -39,7 +39,7 @@ class SqsAcknowledger:
                 )["QueueUrl"]
                 for start in range(0, len(queued), _MAX_BATCH):
                     self._delete_chunk(client, url, queued[start : start + _MAX_BATCH])
-            except ClientError as exc:
+            except (ClientError, BotoCoreError) as exc:
                 raise DependencyUnavailableError(
                     "could not delete handled messages"
                 ) from exc
