@@ -1,0 +1,60 @@
+"""A moto server process that says when *it* is listening.
+
+`python -m moto.server` binds its port only after importing moto, a second
+or two after it starts; a supervisor polling the port in that window can get
+its answer from another moto already there (a developer's stack) and then
+provision into the wrong server. This process binds first, then writes a
+ready file, and exits at once if the port is taken.
+
+    python -m devstack.moto_server --port 5005 --ready-file PATH
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack.moto_server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--ready-file", type=Path, required=True)
+    args = parser.parse_args(argv)
+    app = DomainDispatcherApplication(create_backend_app)
+    try:
+        server = make_server(
+            args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+    except OSError as exc:
+        print(f"moto: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGINT, _exit)
+    args.ready_file.write_text(f"{args.host}:{args.port}\n")
+    try:
+        server.serve_forever()
+    except SystemExit:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def _exit(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
