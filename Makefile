@@ -1,0 +1,45 @@
+# Two commands do all the set-up: `make dev` runs the local stack, `make test`
+# runs every check. Both create the virtual environment on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: dev test lint check-openapi openapi smoke venv clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+venv: $(INSTALLED)
+
+## The whole file manager on an embedded local AWS; Ctrl-C stops it all.
+dev: $(INSTALLED)
+	$(PY) -m devstack $(DEV_ARGS)
+
+## Lint, type checks, the OpenAPI contract, then every test tier.
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(PY) tools/generate_openapi.py --check
+
+## Rewrite chalicelib/openapi.json after changing the API models.
+openapi: $(INSTALLED)
+	$(PY) tools/generate_openapi.py
+
+## Against a running `make dev`: make smoke FOLDER=path/to/files
+smoke: $(INSTALLED)
+	$(PY) scripts/smoke.py $(FOLDER)
+
+clean:
+	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
