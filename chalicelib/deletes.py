@@ -12,17 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chalicelib.batches import MessageAcknowledger, QueueMessage, process_batch
-from chalicelib.domain import FileStatus, utc_now
+from chalicelib.domain import FileStatus
 from chalicelib.messages import (
-    DeleteFile,
-    FileDeleted,
-    FileDeletedData,
+    DeleteFileV1,
     from_forwarded_event,
+    messages_about,
 )
 from chalicelib.ports import EventPublisher, FileIndex, ObjectStore
 from chalicelib.tracing import traced
 
 logger = logging.getLogger(__name__)
+
+_READS: tuple[type[DeleteFileV1], ...] = (DeleteFileV1,)
 
 
 @dataclass
@@ -36,7 +37,7 @@ class DeleteProcessor:
         process_batch(messages, self._consume_one, self.acknowledger)
 
     def _consume_one(self, message: QueueMessage) -> None:
-        command = from_forwarded_event(message.body, DeleteFile)
+        command = from_forwarded_event(message.body, _READS)
         with traced(command.metadata.trace_id):
             logger.info(
                 "DeleteFile received",
@@ -48,7 +49,7 @@ class DeleteProcessor:
             )
             self.delete_file(command)
 
-    def delete_file(self, command: DeleteFile) -> None:
+    def delete_file(self, command: DeleteFileV1) -> None:
         owner, file_id = command.data.owner, command.data.file_id
         record = self.index.get(owner, file_id)
         if record is None:
@@ -63,14 +64,9 @@ class DeleteProcessor:
             )
             return
         self.store.delete(record.key)
-        event = FileDeleted.about(
-            record,
-            FileDeletedData(
-                owner=owner, file_id=file_id, name=record.name, deleted_at=utc_now()
-            ),
-            trace_id=command.metadata.trace_id,
-            sequence=record.sequence + 1,
+        events = messages_about(
+            "FileDeleted", record, command.metadata.trace_id, record.sequence + 1
         )
-        self.bus.publish([event])
+        self.bus.publish(events)
         self.index.remove(record)
         logger.info("file deleted", extra={"file_id": file_id})

@@ -22,7 +22,7 @@ from chalicelib.api import (
 from chalicelib.cursors import CursorCodec
 from chalicelib.domain import FileRecord, FileStatus, new_file_id, utc_now
 from chalicelib.errors import DependencyUnavailableError, NoSuchFileError
-from chalicelib.messages import DeleteFile, DeleteFileData
+from chalicelib.messages import messages_about
 from chalicelib.names import last_segment
 from chalicelib.ports import EventPublisher, FileIndex, ObjectStore
 
@@ -120,14 +120,9 @@ class FileService:
         if record.status is not FileStatus.DELETING:
             marked = record.evolve(status=FileStatus.DELETING)
             self.index.transition(record, marked)
-        command = DeleteFile.about(
-            marked,
-            DeleteFileData(owner=owner, file_id=file_id, name=marked.name),
-            trace_id=trace_id,
-            sequence=marked.sequence,
-        )
+        commands = messages_about("DeleteFile", marked, trace_id, marked.sequence)
         try:
-            self.bus.publish([command])
+            self.bus.publish(commands)
         except DependencyUnavailableError:
             if marked is not record:
                 self._undo_mark(record, marked)

@@ -1,16 +1,24 @@
-"""Commands and events, and the envelope they travel in.
+"""Commands and events: the catalogue of every version, and their envelope.
 
 Every message is JSON: `metadata` says what the message is and where it comes
 from, `data` holds the fact or the request itself. We forbid unknown fields
 where we produce a message and tolerate them where we consume one (see
 `parse_message`), because a newer producer may add a field that an older
 consumer has never heard of.
+
+A change that removes or renames a field, changes a type or adds a required
+field breaks consumers, so it is a new version: the producer keeps
+publishing every version in `PUBLISHED_VERSIONS`, each as its own event, and
+each consumer's rule picks the one version it reads (`SUBSCRIPTIONS`).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -29,7 +37,7 @@ class _Frozen(BaseModel):
 
 
 class Metadata(_Frozen):
-    event_id: str
+    event_id: str = Field(description="Ours; the same when a message is re-sent.")
     type: str
     version: int = Field(ge=1)
     time: AwareDatetime
@@ -37,6 +45,44 @@ class Metadata(_Frozen):
     trace_id: str
     file_id: str
     sequence: int = Field(ge=0, description="The file's own order of changes.")
+
+
+class Message(_Frozen):
+    KIND: ClassVar[Literal["command", "event"]]
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int]
+    DESCRIPTION: ClassVar[str]
+
+    metadata: Metadata
+    data: Any
+
+    @classmethod
+    def data_of(cls, record: FileRecord, at: datetime) -> BaseModel:
+        """The `data` of this message about `record` at time `at`."""
+        raise NotImplementedError(f"{cls.__name__} builds no data")
+
+    @classmethod
+    def about(
+        cls, record: FileRecord, trace_id: str, sequence: int, at: datetime
+    ) -> Message:
+        """This message about one file at one point of its history."""
+        key = f"{cls.TYPE}:{cls.VERSION}:{record.file_id}:{sequence}"
+        metadata = Metadata(
+            event_id=str(uuid.uuid5(_EVENT_ID_NAMESPACE, key)),
+            type=cls.TYPE,
+            version=cls.VERSION,
+            time=at,
+            trace_id=trace_id,
+            file_id=record.file_id,
+            sequence=sequence,
+        )
+        return cls(metadata=metadata, data=cls.data_of(record, at))
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+
+# --- the data of each version ------------------------------------------------
 
 
 class DeleteFileData(_Frozen):
@@ -72,66 +118,235 @@ class FileRejectedData(_Frozen):
     rejected_at: AwareDatetime
 
 
-class Message(_Frozen):
-    KIND: ClassVar[Literal["command", "event"]]
-    TYPE: ClassVar[str]
-    VERSION: ClassVar[int] = 1
+class FileDetails(_Frozen):
+    """One file as every version-2 event describes it."""
 
-    metadata: Metadata
-    data: Any
+    file_id: str
+    name: str
+    size: int
+    content_type: str
+    etag: str | None
+    uploaded_at: AwareDatetime | None
+    sha256: str | None = Field(description="Lowercase hex, when known.")
+    sha256_verified: bool = Field(
+        description="True when S3 computed the checksum itself; false when it "
+        "is only what the client declared (moto stores no checksum for POSTs)."
+    )
 
     @classmethod
-    def about(
-        cls, record: FileRecord, data: BaseModel, trace_id: str, sequence: int
-    ) -> Message:
-        """A message about one file at one point of its history."""
-        event_id = uuid.uuid5(
-            _EVENT_ID_NAMESPACE, f"{cls.TYPE}:{cls.VERSION}:{record.file_id}:{sequence}"
-        )
-        metadata = Metadata(
-            event_id=str(event_id),
-            type=cls.TYPE,
-            version=cls.VERSION,
-            time=utc_now(),
-            trace_id=trace_id,
+    def of(cls, record: FileRecord) -> FileDetails:
+        return cls(
             file_id=record.file_id,
-            sequence=sequence,
+            name=record.name,
+            size=record.size,
+            content_type=record.content_type,
+            etag=record.etag,
+            uploaded_at=record.uploaded_at,
+            sha256=record.sha256,
+            sha256_verified=record.sha256_verified,
         )
-        return cls(metadata=metadata, data=data)
-
-    def to_json(self) -> str:
-        return self.model_dump_json()
 
 
-class DeleteFile(Message):
+class FileCreatedV2Data(_Frozen):
+    owner: str
+    file: FileDetails
+
+
+class FileDeletedV2Data(_Frozen):
+    owner: str
+    file: FileDetails
+    deleted_at: AwareDatetime
+
+
+# --- the catalogue -----------------------------------------------------------
+
+
+class DeleteFileV1(Message):
     KIND = "command"
     TYPE = "DeleteFile"
+    VERSION = 1
+    DESCRIPTION = "Delete a file's object and record (a user asked to)."
     data: DeleteFileData
 
+    @classmethod
+    def data_of(cls, record: FileRecord, at: datetime) -> DeleteFileData:
+        return DeleteFileData(
+            owner=record.owner, file_id=record.file_id, name=record.name
+        )
 
-class FileCreated(Message):
+
+class FileCreatedV1(Message):
     KIND = "event"
     TYPE = "FileCreated"
+    VERSION = 1
+    DESCRIPTION = "An upload matched its declaration; the file is available."
     data: FileCreatedData
 
+    @classmethod
+    def data_of(cls, record: FileRecord, at: datetime) -> FileCreatedData:
+        if record.etag is None or record.uploaded_at is None:
+            raise ValueError("a created file has an etag and an upload time")
+        return FileCreatedData(
+            owner=record.owner,
+            file_id=record.file_id,
+            name=record.name,
+            size=record.size,
+            content_type=record.content_type,
+            etag=record.etag,
+            uploaded_at=record.uploaded_at,
+            sha256=record.sha256,
+            sha256_verified=record.sha256_verified,
+        )
 
-class FileDeleted(Message):
+
+class FileCreatedV2(Message):
+    KIND = "event"
+    TYPE = "FileCreated"
+    VERSION = 2
+    DESCRIPTION = (
+        "An upload matched its declaration. Version 2 nests the file's "
+        "details in one `file` object, shared with FileDeleted v2."
+    )
+    data: FileCreatedV2Data
+
+    @classmethod
+    def data_of(cls, record: FileRecord, at: datetime) -> FileCreatedV2Data:
+        return FileCreatedV2Data(owner=record.owner, file=FileDetails.of(record))
+
+
+class FileDeletedV1(Message):
     KIND = "event"
     TYPE = "FileDeleted"
+    VERSION = 1
+    DESCRIPTION = "A file's object and record are gone; its name is free."
     data: FileDeletedData
 
+    @classmethod
+    def data_of(cls, record: FileRecord, at: datetime) -> FileDeletedData:
+        return FileDeletedData(
+            owner=record.owner, file_id=record.file_id, name=record.name, deleted_at=at
+        )
 
-class FileRejected(Message):
+
+class FileDeletedV2(Message):
+    KIND = "event"
+    TYPE = "FileDeleted"
+    VERSION = 2
+    DESCRIPTION = (
+        "A file is gone. Version 2 carries the whole `file` as it was, so a "
+        "consumer can account for its size and hash without a lookup."
+    )
+    data: FileDeletedV2Data
+
+    @classmethod
+    def data_of(cls, record: FileRecord, at: datetime) -> FileDeletedV2Data:
+        return FileDeletedV2Data(
+            owner=record.owner, file=FileDetails.of(record), deleted_at=at
+        )
+
+
+class FileRejectedV1(Message):
     KIND = "event"
     TYPE = "FileRejected"
+    VERSION = 1
+    DESCRIPTION = "An upload broke its declaration; its object was removed."
     data: FileRejectedData
+
+    @classmethod
+    def data_of(cls, record: FileRecord, at: datetime) -> FileRejectedData:
+        return FileRejectedData(
+            owner=record.owner,
+            file_id=record.file_id,
+            name=record.name,
+            reason=record.rejected_reason or "",
+            rejected_at=at,
+        )
 
 
 M = TypeVar("M", bound=Message)
 
-# Every message we publish, by its type; consumers look types up here.
-CATALOGUE: dict[str, type[Message]] = {
-    cls.TYPE: cls for cls in (DeleteFile, FileCreated, FileDeleted, FileRejected)
+CATALOGUE: dict[tuple[str, int], type[Message]] = {
+    (cls.TYPE, cls.VERSION): cls
+    for cls in (
+        DeleteFileV1,
+        FileCreatedV1,
+        FileCreatedV2,
+        FileDeletedV1,
+        FileDeletedV2,
+        FileRejectedV1,
+    )
+}
+
+# Who puts each message on the bus (for the events page and reviews).
+PRODUCERS: dict[str, str] = {
+    "DeleteFile": "the API, on DELETE /files/{file_id}",
+    "FileCreated": "the S3 handler, when an upload matches its declaration",
+    "FileDeleted": "the delete consumer, once object and record are gone",
+    "FileRejected": "the S3 handler, when an upload breaks its declaration",
+}
+
+# The one place that says which versions are in use: the producer publishes
+# each of them. A version leaves this list only once no rule reads it.
+PUBLISHED_VERSIONS: dict[str, tuple[int, ...]] = {
+    "DeleteFile": (1,),
+    "FileCreated": (1, 2),
+    "FileDeleted": (1, 2),
+    "FileRejected": (1,),
+}
+
+
+def messages_about(
+    type_name: str,
+    record: FileRecord,
+    trace_id: str,
+    sequence: int,
+    at: datetime | None = None,
+) -> list[Message]:
+    """Every published version of one message about one file."""
+    moment = at or utc_now()
+    return [
+        CATALOGUE[(type_name, version)].about(record, trace_id, sequence, moment)
+        for version in PUBLISHED_VERSIONS[type_name]
+    ]
+
+
+# --- consuming ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What one consumer reads: message types, each at one version."""
+
+    consumer: str
+    description: str
+    reads: tuple[type[Message], ...]
+
+    def event_patterns(self) -> dict[int, dict[str, Any]]:
+        """One EventBridge pattern per version read, keyed by the version."""
+        by_version: dict[int, list[str]] = {}
+        for model in self.reads:
+            by_version.setdefault(model.VERSION, []).append(model.TYPE)
+        return {
+            version: {
+                "source": [SOURCE],
+                "detail-type": sorted(types),
+                "detail": {"metadata": {"version": [version]}},
+            }
+            for version, types in sorted(by_version.items())
+        }
+
+
+SUBSCRIPTIONS: dict[str, Subscription] = {
+    "delete-file": Subscription(
+        consumer="delete-file",
+        description="Carries out deletes: the object, the event, the record.",
+        reads=(DeleteFileV1,),
+    ),
+    "change-feed": Subscription(
+        consumer="change-feed",
+        description="Records each user's changes for GET /changes.",
+        reads=(FileCreatedV2, FileDeletedV2, FileRejectedV1),
+    ),
 }
 
 
@@ -140,15 +355,24 @@ def parse_message(model: type[M], detail: Any) -> M:
     return model.model_validate(detail, extra="ignore")
 
 
-def from_forwarded_event(body: str, model: type[M]) -> M:
+def decode_outbox(raw: str) -> Message:
+    body = json.loads(raw)
+    metadata = body["metadata"]
+    return CATALOGUE[(metadata["type"], metadata["version"])].model_validate(body)
+
+
+def from_forwarded_event(body: str, readable: Iterable[type[M]]) -> M:
     """The message inside an EventBridge event that a rule sent to a queue.
 
     EventBridge wraps our JSON in its own envelope (`detail-type`, `detail`)
     and gives it an id of its own; ours stays in `metadata.event_id`.
     """
     event = json.loads(body)
-    if event.get("detail-type") != model.TYPE:
-        raise UnknownMessageError(
-            f"expected {model.TYPE}, got {event.get('detail-type')!r}"
-        )
-    return parse_message(model, event["detail"])
+    detail = event.get("detail") or {}
+    version = (detail.get("metadata") or {}).get("version")
+    for model in readable:
+        if event.get("detail-type") == model.TYPE and version == model.VERSION:
+            return parse_message(model, detail)
+    raise UnknownMessageError(
+        f"no reader here for {event.get('detail-type')!r} version {version!r}"
+    )

@@ -8,11 +8,10 @@ under the same event ids, so consumers can drop the copy.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 from chalicelib.domain import FileRecord
-from chalicelib.messages import CATALOGUE, Message
+from chalicelib.messages import Message, decode_outbox
 from chalicelib.ports import EventPublisher, FileIndex
 
 
@@ -23,10 +22,5 @@ def with_outbox(record: FileRecord, *messages: Message) -> FileRecord:
 def flush_outbox(record: FileRecord, index: FileIndex, bus: EventPublisher) -> None:
     if not record.outbox:
         return
-    messages = []
-    for raw in record.outbox:
-        body = json.loads(raw)
-        model = CATALOGUE[body["metadata"]["type"]]
-        messages.append(model.model_validate(body))
-    bus.publish(messages)
+    bus.publish([decode_outbox(raw) for raw in record.outbox])
     index.clear_outbox(record)

@@ -15,14 +15,8 @@ from chalicelib.domain import (
     FileStatus,
     StoredObject,
     parse_object_key,
-    utc_now,
 )
-from chalicelib.messages import (
-    FileCreated,
-    FileCreatedData,
-    FileRejected,
-    FileRejectedData,
-)
+from chalicelib.messages import messages_about
 from chalicelib.outbox import flush_outbox, with_outbox
 from chalicelib.ports import EventPublisher, FileIndex, ObjectStore
 
@@ -124,42 +118,16 @@ class UploadProcessor:
             # Verified only when S3 computed the checksum itself.
             sha256_verified=stored.sha256 is not None,
         )
-        event = FileCreated.about(
-            available,
-            FileCreatedData(
-                owner=available.owner,
-                file_id=available.file_id,
-                name=available.name,
-                size=available.size,
-                content_type=available.content_type,
-                etag=stored.etag,
-                uploaded_at=stored.last_modified,
-                sha256=available.sha256,
-                sha256_verified=available.sha256_verified,
-            ),
-            trace_id=trace_id,
-            sequence=available.sequence,
-        )
-        available = with_outbox(available, event)
+        events = messages_about("FileCreated", available, trace_id, available.sequence)
+        available = with_outbox(available, *events)
         self.index.transition(record, available)
         flush_outbox(available, self.index, self.bus)
         logger.info("file available", extra={"file_id": record.file_id})
 
     def _reject(self, record: FileRecord, reason: str, trace_id: str) -> None:
         rejected = record.evolve(status=FileStatus.REJECTED, rejected_reason=reason)
-        event = FileRejected.about(
-            rejected,
-            FileRejectedData(
-                owner=rejected.owner,
-                file_id=rejected.file_id,
-                name=rejected.name,
-                reason=reason,
-                rejected_at=utc_now(),
-            ),
-            trace_id=trace_id,
-            sequence=rejected.sequence,
-        )
-        rejected = with_outbox(rejected, event)
+        events = messages_about("FileRejected", rejected, trace_id, rejected.sequence)
+        rejected = with_outbox(rejected, *events)
         self.index.transition(record, rejected)
         self.store.delete(record.key)
         flush_outbox(rejected, self.index, self.bus)

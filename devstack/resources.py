@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.messages import SOURCE, DeleteFile
+from chalicelib.messages import SOURCE, SUBSCRIPTIONS
 
 MINUTE = 60
 HOUR = 60 * MINUTE
@@ -43,10 +43,7 @@ TAP_RETENTION = HOUR
 TAP_VISIBILITY_TIMEOUT = 30
 
 # Patterns of the rules on the custom bus.
-DELETE_FILE_PATTERN: dict[str, Any] = {
-    "source": [SOURCE],
-    "detail-type": [DeleteFile.TYPE],
-}
+DELETE_FILE_PATTERN: dict[str, Any] = SUBSCRIPTIONS["delete-file"].event_patterns()[1]
 BUS_TAP_PATTERN: dict[str, Any] = {"source": [SOURCE]}
 
 # Browsers upload and download with presigned URLs straight to the bucket.
