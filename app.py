@@ -11,11 +11,14 @@ from chalice.app import S3Event, SQSEvent
 
 from chalicelib import bootstrap
 from chalicelib.api import (
+    ChangesQuery,
+    ChangesView,
     CreatedFile,
     CreateFileRequest,
     DeleteAccepted,
     FileDetails,
     FileListing,
+    LatestCursor,
     ListFilesQuery,
 )
 from chalicelib.batches import queue_message
@@ -60,6 +63,19 @@ def delete_file(call: ApiCall) -> DeleteAccepted:
     )
 
 
+@app.route("/changes", methods=["GET"], **protected)
+@api.handler()
+def list_changes(call: ApiCall) -> ChangesView:
+    query = call.query(ChangesQuery)
+    return bootstrap.change_feed().changes(call.caller.sub, query)
+
+
+@app.route("/changes/latest", methods=["GET"], **protected)
+@api.handler()
+def latest_change_cursor(call: ApiCall) -> LatestCursor:
+    return bootstrap.change_feed().latest(call.caller.sub)
+
+
 @app.route("/openapi.json", methods=["GET"], cors=CORS)
 @api.handler(public=True)
 def openapi_document(call: ApiCall) -> OpenApiDocument:
@@ -80,3 +96,8 @@ def on_object_created(event: S3Event) -> None:
 @app.on_sqs_message(queue=os.environ.get("DELETE_QUEUE_NAME", ""), batch_size=10)
 def on_delete_file(event: SQSEvent) -> None:
     bootstrap.delete_processor().consume([queue_message(r) for r in event])
+
+
+@app.on_sqs_message(queue=os.environ.get("CHANGE_FEED_QUEUE_NAME", ""), batch_size=10)
+def on_change_event(event: SQSEvent) -> None:
+    bootstrap.change_recorder().consume([queue_message(r) for r in event])

@@ -158,3 +158,35 @@ class ErrorBody(BaseModel):
     Code: str
     Message: str
     Details: object | None = None
+
+
+class ChangesQuery(_Request):
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+    cursor: Annotated[str | None, Field(max_length=1024)] = None
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _digits_only(cls, value: object) -> object:
+        if isinstance(value, str) and not value.isdigit():
+            raise ValueError("limit must be a whole number written in digits")
+        return value
+
+
+class ChangeView(BaseModel):
+    type: Literal["created", "deleted", "rejected"]
+    file_id: str
+    name: str
+    time: datetime
+    sequence: int = Field(description="The file's own order: sort one file by it.")
+
+
+class ChangesView(BaseModel):
+    changes: list[ChangeView]
+    cursor: str = Field(description="Pass it back to get what changed after.")
+    has_more: bool
+
+
+class LatestCursor(BaseModel):
+    cursor: str

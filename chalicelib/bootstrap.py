@@ -9,10 +9,12 @@ from __future__ import annotations
 import functools
 
 from chalicelib import clients
+from chalicelib.adapters.dynamodb_changes import DynamoDBChangeLog
 from chalicelib.adapters.dynamodb_index import DynamoDBFileIndex
 from chalicelib.adapters.eventbridge_bus import EventBridgePublisher
 from chalicelib.adapters.s3_store import S3ObjectStore
 from chalicelib.adapters.sqs_queue import SqsAcknowledger
+from chalicelib.changes import ChangeFeed, ChangeRecorder
 from chalicelib.cursors import CursorCodec
 from chalicelib.deletes import DeleteProcessor
 from chalicelib.files import FileService
@@ -32,6 +34,14 @@ def _bus() -> EventBridgePublisher:
     return EventBridgePublisher(
         lambda: clients.client("events"), get_settings().event_bus
     )
+
+
+def _change_log() -> DynamoDBChangeLog:
+    return DynamoDBChangeLog(lambda: clients.client("dynamodb"), get_settings().table)
+
+
+def _acknowledger() -> SqsAcknowledger:
+    return SqsAcknowledger(lambda: clients.client("sqs"))
 
 
 @functools.cache
@@ -57,13 +67,32 @@ def delete_processor() -> DeleteProcessor:
         index=_index(),
         store=_store(),
         bus=_bus(),
-        acknowledger=SqsAcknowledger(lambda: clients.client("sqs")),
+        acknowledger=_acknowledger(),
+    )
+
+
+@functools.cache
+def change_recorder() -> ChangeRecorder:
+    return ChangeRecorder(log=_change_log(), acknowledger=_acknowledger())
+
+
+@functools.cache
+def change_feed() -> ChangeFeed:
+    return ChangeFeed(
+        log=_change_log(), cursors=CursorCodec(get_settings().cursor_secret)
     )
 
 
 def reset() -> None:
     """Forget every service and client, as a fresh process would."""
-    for built in (file_service, upload_processor, delete_processor):
+    services = (
+        file_service,
+        upload_processor,
+        delete_processor,
+        change_recorder,
+        change_feed,
+    )
+    for built in services:
         built.cache_clear()
     get_settings.cache_clear()
     clients.reset()

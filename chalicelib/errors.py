@@ -87,3 +87,10 @@ class UnknownMessageError(FileManagerError):
     """A queue delivered a message no handler of ours reads."""
 
     code = "UnknownMessage"
+
+
+class CursorExpiredError(FileManagerError):
+    """The changes after a cursor are older than the feed keeps."""
+
+    code = "CursorExpired"
+    status = 410

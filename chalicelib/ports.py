@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from chalicelib.domain import FileRecord, StoredObject
 from chalicelib.messages import Message
@@ -83,6 +83,47 @@ class ObjectStore(Protocol):
 class EventPublisher(Protocol):
     def publish(self, messages: Sequence[Message]) -> None:
         """Put every message on the bus, or raise `DependencyUnavailableError`."""
+
+
+ChangeKind = Literal["created", "deleted", "rejected"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of a user's change feed."""
+
+    owner: str
+    kind: ChangeKind
+    file_id: str
+    name: str
+    time: datetime
+    sequence: int
+    event_id: str
+    # The entry's place in its owner's feed: 1, 2, 3... with no gaps.
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class ChangesPage:
+    changes: list[Change]
+    # The position of the last change returned, or of the start if none.
+    position: int
+    has_more: bool
+
+
+class ChangeLog(Protocol):
+    def record(self, change: Change) -> bool:
+        """Append a change at the next position of its owner's feed.
+
+        False when a change with the same event id is already there: a
+        redelivered or replayed event changes nothing.
+        """
+
+    def read(self, owner: str, after: int, limit: int) -> ChangesPage:
+        """Up to `limit` changes after position `after`, oldest first."""
+
+    def head(self, owner: str) -> int:
+        """The position of the owner's latest change (0 for none)."""
 
 
 class Clock(Protocol):

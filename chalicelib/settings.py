@@ -27,6 +27,7 @@ class Settings:
     table: str
     event_bus: str
     delete_queue: str
+    change_feed_queue: str
     user_pool_id: str
     app_client_id: str
     jwks_url: str
@@ -74,6 +75,7 @@ def get_settings() -> Settings:
         table=_required("FILES_TABLE"),
         event_bus=_required("EVENT_BUS_NAME"),
         delete_queue=_required("DELETE_QUEUE_NAME"),
+        change_feed_queue=_required("CHANGE_FEED_QUEUE_NAME"),
         user_pool_id=pool_id,
         app_client_id=_required("COGNITO_APP_CLIENT_ID"),
         jwks_url=os.environ.get("COGNITO_JWKS_URL") or default_jwks,

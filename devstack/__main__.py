@@ -124,6 +124,8 @@ def _banner(state: dict[str, Any], options: UpOptions) -> str:
             f"  table          {state['table']}",
             f"  event bus      {state['event_bus']}",
             f"  delete queue   {state['delete_queue']}  (DLQ {state['delete_dlq']})",
+            f"  change feed    {state['change_feed_queue']}"
+            f"  (DLQ {state['change_feed_dlq']})",
             f"  bus tap        {state['bus_tap_queue']}  (every event of ours)",
             f"  S3 failures    {state['s3_failures_queue']}",
             f"  user pool      {state['user_pool_id']}",

@@ -32,6 +32,7 @@ from devstack.resources import (
     RuleSpec,
     StackNames,
     StackSpec,
+    dead_letter_name,
 )
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,10 @@ class ProvisionedStack:
     delete_queue_url: str
     delete_dlq: str
     delete_dlq_url: str
+    change_feed_queue: str
+    change_feed_queue_url: str
+    change_feed_dlq: str
+    change_feed_dlq_url: str
     bus_tap_queue: str
     bus_tap_queue_url: str
     s3_events_queue: str
@@ -155,6 +160,10 @@ def provision(
         delete_queue_url=queues[names.delete_queue].url,
         delete_dlq=names.delete_dlq,
         delete_dlq_url=queues[names.delete_dlq].url,
+        change_feed_queue=names.change_feed_queue,
+        change_feed_queue_url=queues[names.change_feed_queue].url,
+        change_feed_dlq=dead_letter_name(names.change_feed_queue),
+        change_feed_dlq_url=queues[dead_letter_name(names.change_feed_queue)].url,
         bus_tap_queue=names.bus_tap_queue,
         bus_tap_queue_url=queues[names.bus_tap_queue].url,
         s3_events_queue=names.s3_events_queue,

@@ -31,8 +31,8 @@ LAMBDA_TIMEOUT_SECONDS = 60
 # again while Lambda's poller retries.
 CONSUMER_VISIBILITY_TIMEOUT = 6 * LAMBDA_TIMEOUT_SECONDS
 CONSUMER_RETENTION = 4 * DAY
-# A failing command is tried this often before it is parked in the DLQ.
-DELETE_MAX_RECEIVE_COUNT = 5
+# A failing message is tried this often before it is parked in the DLQ.
+CONSUMER_MAX_RECEIVE_COUNT = 5
 # Dead letters keep as long as SQS allows, to leave time to look and redrive.
 DEAD_LETTER_RETENTION = 14 * DAY
 # The local S3 and EventBridge queues stand in for an asynchronous Lambda
@@ -42,8 +42,8 @@ ASYNC_VISIBILITY_TIMEOUT = 5 * MINUTE
 TAP_RETENTION = HOUR
 TAP_VISIBILITY_TIMEOUT = 30
 
-# Patterns of the rules on the custom bus.
-DELETE_FILE_PATTERN: dict[str, Any] = SUBSCRIPTIONS["delete-file"].event_patterns()[1]
+# Patterns of the rules on the custom bus: each consumer's come from the
+# catalogue's SUBSCRIPTIONS, one rule per message version it reads.
 BUS_TAP_PATTERN: dict[str, Any] = {"source": [SOURCE]}
 
 # Browsers upload and download with presigned URLs straight to the bucket.
@@ -115,6 +115,7 @@ class StackNames:
     table: str
     event_bus: str
     delete_queue: str
+    change_feed_queue: str
     user_pool: str
 
     @classmethod
@@ -132,6 +133,7 @@ class StackNames:
             table=required("FILES_TABLE"),
             event_bus=required("EVENT_BUS_NAME"),
             delete_queue=required("DELETE_QUEUE_NAME"),
+            change_feed_queue=required("CHANGE_FEED_QUEUE_NAME"),
             user_pool=required("COGNITO_USER_POOL_NAME"),
         )
 
@@ -142,6 +144,14 @@ class StackNames:
     @property
     def delete_dlq(self) -> str:
         return dead_letter_name(self.delete_queue)
+
+    @property
+    def consumer_queues(self) -> dict[str, str]:
+        """Each subscription's queue, by the consumer's name in SUBSCRIPTIONS."""
+        return {
+            "delete-file": self.delete_queue,
+            "change-feed": self.change_feed_queue,
+        }
 
     @property
     def bus_tap_queue(self) -> str:
@@ -264,13 +274,14 @@ def dead_letter(name: str) -> QueueSpec:
     )
 
 
-def delete_queue(names: StackNames) -> QueueSpec:
+def consumer_queue(name: str) -> QueueSpec:
+    """A consumer's queue, with its dead-letter queue."""
     return QueueSpec(
-        name=names.delete_queue,
+        name=name,
         visibility_timeout=CONSUMER_VISIBILITY_TIMEOUT,
         retention=CONSUMER_RETENTION,
-        dead_letter=dead_letter(names.delete_dlq),
-        max_receive_count=DELETE_MAX_RECEIVE_COUNT,
+        dead_letter=dead_letter(dead_letter_name(name)),
+        max_receive_count=CONSUMER_MAX_RECEIVE_COUNT,
     )
 
 
@@ -300,15 +311,24 @@ def bus_tap_queue(names: StackNames) -> QueueSpec:
     )
 
 
-def bus_rules(names: StackNames) -> list[RuleSpec]:
+def subscription_rules(names: StackNames) -> list[RuleSpec]:
+    """One rule per consumer and message version it reads, to its queue."""
     return [
         RuleSpec(
-            name=f"{names.prefix}-delete-file",
+            name=f"{names.prefix}-{consumer}-v{version}",
             bus=names.event_bus,
-            pattern=DELETE_FILE_PATTERN,
-            target_queue=names.delete_queue,
-            description="DeleteFile commands to the delete consumer's queue",
-        ),
+            pattern=pattern,
+            target_queue=names.consumer_queues[consumer],
+            description=f"{subscription.description} (version {version})",
+        )
+        for consumer, subscription in SUBSCRIPTIONS.items()
+        for version, pattern in subscription.event_patterns().items()
+    ]
+
+
+def bus_rules(names: StackNames) -> list[RuleSpec]:
+    return [
+        *subscription_rules(names),
         RuleSpec(
             name=f"{names.prefix}-bus-tap",
             bus=names.event_bus,
@@ -342,7 +362,7 @@ def stack_spec(names: StackNames) -> StackSpec:
         names=names,
         table=names.table,
         queues=[
-            delete_queue(names),
+            *(consumer_queue(q) for q in names.consumer_queues.values()),
             bus_tap_queue(names),
             async_queue(names.s3_events_queue),
             failures_queue(names.s3_failures_queue),

@@ -28,6 +28,8 @@ ERRORS = {
     "401": "No valid ID token: refresh the session once, then sign in again.",
     "404": "No such file for this caller.",
     "409": "The name is taken by another live file.",
+    "410": "The changes after this cursor expired: list again, then follow "
+    "GET /changes/latest.",
     "413": "The request body is too large; bytes go to the presigned URL.",
     "415": "The request body is not application/json.",
     "503": "A dependency failed; nothing changed, try again.",
@@ -57,6 +59,17 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
         "answer": (202, api.DeleteAccepted),
         "errors": ["401", "404", "409", "503"],
     },
+    ("/changes", "get"): {
+        "summary": "What changed in the caller's files after a cursor",
+        "query": api.ChangesQuery,
+        "answer": (200, api.ChangesView),
+        "errors": ["400", "401", "410", "503"],
+    },
+    ("/changes/latest", "get"): {
+        "summary": "A cursor at the latest change, reading no history",
+        "answer": (200, api.LatestCursor),
+        "errors": ["401", "503"],
+    },
 }
 
 MODELS: list[type[BaseModel]] = [
@@ -65,6 +78,8 @@ MODELS: list[type[BaseModel]] = [
     api.FileListing,
     api.FileDetails,
     api.DeleteAccepted,
+    api.ChangesView,
+    api.LatestCursor,
     api.ErrorBody,
 ]
 

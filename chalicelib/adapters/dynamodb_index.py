@@ -10,24 +10,20 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.adapters.dynamodb_items import from_item, to_item, translated
 from chalicelib.adapters.table_schema import BY_FOLDER_INDEX, BY_NAME_INDEX
 from chalicelib.domain import FileRecord, FileStatus
 from chalicelib.errors import (
     ConcurrentUpdateError,
     DependencyUnavailableError,
-    FileManagerError,
     NameConflictError,
 )
 from chalicelib.names import ancestor_folders, parent_folder
 from chalicelib.ports import ListingPage
 
 logger = logging.getLogger(__name__)
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 # The attributes that place an item in the sparse listing indexes.
 _LISTING_ATTRS = ("list_pk", "list_sk", "folder_pk", "folder_sk")
@@ -58,14 +54,6 @@ def _folder_sk(folder: str) -> str:
 
 def _folder_pk(owner: str, folder: str) -> str:
     return f"{owner}#{folder}"
-
-
-def _to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
-
-
-def _from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
 
 
 def _record_values(record: FileRecord) -> dict[str, Any]:
@@ -130,31 +118,12 @@ def _folder_deltas(before: FileRecord | None, after: FileRecord | None) -> Count
     return Counter({folder: d for folder, d in deltas.items() if d})
 
 
-def _is_throttle(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] in {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-    }
-
-
-def _translated(exc: ClientError, action: str) -> FileManagerError:
-    """Our error for what DynamoDB said, decided by code, never by message."""
-    code = exc.response["Error"]["Code"]
-    if code == "ConditionalCheckFailedException":
-        return ConcurrentUpdateError(f"{action}: the record changed meanwhile")
-    if _is_throttle(exc):
-        return DependencyUnavailableError(f"{action}: the index is busy")
-    return DependencyUnavailableError(f"{action}: the index failed ({code})")
-
-
 @contextmanager
 def _dynamodb_errors(action: str) -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
-        raise _translated(exc, action) from exc
+        raise translated(exc, action) from exc
     except BotoCoreError as exc:
         # Connection failures and timeouts are no ClientError.
         raise DependencyUnavailableError(f"{action}: the index is unreachable") from exc
@@ -191,7 +160,7 @@ class DynamoDBFileIndex:
                 ) from exc
             raise DependencyUnavailableError("could not store the file record") from exc
         except ClientError as exc:
-            raise _translated(exc, "create file record") from exc
+            raise translated(exc, "create file record") from exc
         except BotoCoreError as exc:
             raise DependencyUnavailableError("could not store the file record") from exc
 
@@ -199,11 +168,11 @@ class DynamoDBFileIndex:
         with _dynamodb_errors("read file record"):
             answer = self._client.get_item(
                 TableName=self._table,
-                Key=_to_item({"pk": _user_pk(owner), "sk": _file_sk(file_id)}),
+                Key=to_item({"pk": _user_pk(owner), "sk": _file_sk(file_id)}),
                 ConsistentRead=True,
             )
         item = answer.get("Item")
-        return _record_of(_from_item(item)) if item else None
+        return _record_of(from_item(item)) if item else None
 
     def transition(self, before: FileRecord, after: FileRecord) -> None:
         actions = [self._replace_record(before, after)]
@@ -219,13 +188,13 @@ class DynamoDBFileIndex:
             with _dynamodb_errors("clear outbox"):
                 self._client.update_item(
                     TableName=self._table,
-                    Key=_to_item(
+                    Key=to_item(
                         {"pk": _user_pk(record.owner), "sk": _file_sk(record.file_id)}
                     ),
                     UpdateExpression="REMOVE outbox",
                     ConditionExpression="#seq = :seq",
                     ExpressionAttributeNames={"#seq": "sequence"},
-                    ExpressionAttributeValues=_to_item({":seq": record.sequence}),
+                    ExpressionAttributeValues=to_item({":seq": record.sequence}),
                 )
         except ConcurrentUpdateError:
             # A later change replaced the record and its outbox already.
@@ -237,10 +206,10 @@ class DynamoDBFileIndex:
             {
                 "Delete": {
                     "TableName": self._table,
-                    "Key": _to_item(key),
+                    "Key": to_item(key),
                     "ConditionExpression": "#seq = :seq",
                     "ExpressionAttributeNames": {"#seq": "sequence"},
-                    "ExpressionAttributeValues": _to_item({":seq": record.sequence}),
+                    "ExpressionAttributeValues": to_item({":seq": record.sequence}),
                 }
             }
         ]
@@ -278,15 +247,15 @@ class DynamoDBFileIndex:
             "IndexName": index,
             "KeyConditionExpression": condition,
             "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": _to_item(values),
+            "ExpressionAttributeValues": to_item(values),
             # One item more than the page tells whether another page follows.
             "Limit": limit + 1,
         }
         if start:
-            request["ExclusiveStartKey"] = _to_item(start)
+            request["ExclusiveStartKey"] = to_item(start)
         with _dynamodb_errors("list files"):
             answer = self._client.query(**request)
-        rows = [_from_item(item) for item in answer.get("Items", [])]
+        rows = [from_item(item) for item in answer.get("Items", [])]
         page, more = rows[:limit], len(rows) > limit
         files = [_record_of(row) for row in page if row["sk"].startswith("FILE#")]
         folders = [row["name"] for row in page if row["sk"].startswith("FOLDER#")]
@@ -302,7 +271,7 @@ class DynamoDBFileIndex:
         return {
             "Put": {
                 "TableName": self._table,
-                "Item": _to_item(values),
+                "Item": to_item(values),
                 "ConditionExpression": condition,
             }
         }
@@ -313,10 +282,10 @@ class DynamoDBFileIndex:
         return {
             "Put": {
                 "TableName": self._table,
-                "Item": _to_item(_record_values(after)),
+                "Item": to_item(_record_values(after)),
                 "ConditionExpression": "#status = :status AND #seq = :seq",
                 "ExpressionAttributeNames": {"#status": "status", "#seq": "sequence"},
-                "ExpressionAttributeValues": _to_item(
+                "ExpressionAttributeValues": to_item(
                     {":status": before.status.value, ":seq": before.sequence}
                 ),
             }
@@ -326,11 +295,11 @@ class DynamoDBFileIndex:
         return {
             "Delete": {
                 "TableName": self._table,
-                "Key": _to_item(
+                "Key": to_item(
                     {"pk": _user_pk(record.owner), "sk": _name_sk(record.name)}
                 ),
                 "ConditionExpression": "file_id = :file_id",
-                "ExpressionAttributeValues": _to_item({":file_id": record.file_id}),
+                "ExpressionAttributeValues": to_item({":file_id": record.file_id}),
             }
         }
 
@@ -340,13 +309,13 @@ class DynamoDBFileIndex:
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": _to_item({"pk": _user_pk(owner), "sk": _folder_sk(folder)}),
+                "Key": to_item({"pk": _user_pk(owner), "sk": _folder_sk(folder)}),
                 "UpdateExpression": (
                     "ADD file_count :delta SET #name = :name, folder_pk = :fpk, "
                     "folder_sk = :name"
                 ),
                 "ExpressionAttributeNames": {"#name": "name"},
-                "ExpressionAttributeValues": _to_item(
+                "ExpressionAttributeValues": to_item(
                     {
                         ":delta": delta,
                         ":name": folder,
@@ -365,7 +334,7 @@ class DynamoDBFileIndex:
                 raise ConcurrentUpdateError(f"{action}: the record changed") from exc
             raise DependencyUnavailableError(f"{action}: cancelled {codes}") from exc
         except ClientError as exc:
-            raise _translated(exc, action) from exc
+            raise translated(exc, action) from exc
         except BotoCoreError as exc:
             raise DependencyUnavailableError(
                 f"{action}: the index is unreachable"
@@ -382,9 +351,9 @@ class DynamoDBFileIndex:
             try:
                 self._client.delete_item(
                     TableName=self._table,
-                    Key=_to_item({"pk": _user_pk(owner), "sk": _folder_sk(folder)}),
+                    Key=to_item({"pk": _user_pk(owner), "sk": _folder_sk(folder)}),
                     ConditionExpression="file_count <= :zero",
-                    ExpressionAttributeValues=_to_item({":zero": 0}),
+                    ExpressionAttributeValues=to_item({":zero": 0}),
                 )
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":

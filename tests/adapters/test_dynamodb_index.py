@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 
-# Private helpers, used only to seed hundreds of items quickly: moto copies
-# every table in each transaction, so 250 transactional creates take ~10 s.
-# They are what the adapter itself writes for a record.
 from chalicelib.adapters.dynamodb_index import (
     DynamoDBFileIndex,
     _name_sk,
     _record_values,
-    _to_item,
 )
+
+# Private helpers, used only to seed hundreds of items quickly: moto copies
+# every table in each transaction, so 250 transactional creates take ~10 s.
+# They are what the adapter itself writes for a record.
+from chalicelib.adapters.dynamodb_items import to_item
 from chalicelib.domain import FileRecord, FileStatus
 from chalicelib.errors import ConcurrentUpdateError, NameConflictError
 from chalicelib.ports import ListingPage
@@ -29,7 +30,7 @@ def _seed(dynamodb: Any, records: Iterable[FileRecord]) -> None:
     """Write records and their name claims as the adapter would, in bulk."""
     items = []
     for record in records:
-        items.append(_to_item(_record_values(record)))
+        items.append(to_item(_record_values(record)))
         if record.holds_name:
             claim = {
                 "pk": f"USER#{record.owner}",
@@ -37,7 +38,7 @@ def _seed(dynamodb: Any, records: Iterable[FileRecord]) -> None:
                 "file_id": record.file_id,
                 "name": record.name,
             }
-            items.append(_to_item(claim))
+            items.append(to_item(claim))
     for start in range(0, len(items), 25):
         chunk = items[start : start + 25]
         dynamodb.batch_write_item(

@@ -32,7 +32,7 @@ from moto import mock_aws
 
 from chalicelib import bootstrap, clients
 from chalicelib.adapters.table_schema import table_definition
-from chalicelib.messages import SOURCE
+from chalicelib.messages import SOURCE, SUBSCRIPTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -44,6 +44,7 @@ TABLE = "filemanager-apptest-files"
 BUS = "filemanager-apptest-bus"
 QUEUE = "filemanager-apptest-delete-file"
 TAP_QUEUE = "filemanager-apptest-tap"
+FEED_QUEUE = "filemanager-apptest-change-feed"
 KID = "test-key-1"
 ALICE = "a1a1a1a1-0000-4000-8000-00000000000a"
 BOB = "b2b2b2b2-0000-4000-8000-00000000000b"
@@ -99,6 +100,7 @@ def app_module(jwks_url: str) -> Iterator[ModuleType]:
         "FILES_TABLE": TABLE,
         "EVENT_BUS_NAME": BUS,
         "DELETE_QUEUE_NAME": QUEUE,
+        "CHANGE_FEED_QUEUE_NAME": FEED_QUEUE,
         "COGNITO_USER_POOL_ID": POOL_ID,
         "COGNITO_APP_CLIENT_ID": APP_CLIENT_ID,
         "COGNITO_JWKS_URL": jwks_url,
@@ -185,6 +187,7 @@ class Stack:
     events: Any
     commands: Queue
     tap: Queue
+    feed: Queue
 
     def receive(self, queue: Queue, expected: int) -> list[dict[str, Any]]:
         received: list[dict[str, Any]] = []
@@ -254,14 +257,14 @@ def stack(aws: None) -> Stack:
     dynamodb.create_table(**table_definition(TABLE))
     events.create_event_bus(Name=BUS)
     commands, tap = _queue(sqs, QUEUE), _queue(sqs, TAP_QUEUE)
-    _route(
-        events,
-        "delete-commands",
-        {"source": [SOURCE], "detail-type": ["DeleteFile"]},
-        commands,
-    )
+    feed = _queue(sqs, FEED_QUEUE)
+    # The consumers' rules, exactly as the catalogue's subscriptions say.
+    for name, queue in (("delete-file", commands), ("change-feed", feed)):
+        patterns = SUBSCRIPTIONS[name].event_patterns()
+        for version, pattern in patterns.items():
+            _route(events, f"{name}-v{version}", pattern, queue)
     _route(events, "everything", {"source": [SOURCE]}, tap)
-    return Stack(s3, dynamodb, sqs, events, commands, tap)
+    return Stack(s3, dynamodb, sqs, events, commands, tap, feed)
 
 
 @pytest.fixture
@@ -338,15 +341,19 @@ class FileManager:
             f"/files/{file_id}", headers=self.headers(sub, **extra)
         )
 
-    def sqs_event(self, received: list[dict[str, Any]]) -> dict[str, Any]:
+    def sqs_event(
+        self, received: list[dict[str, Any]], queue: Queue | None = None
+    ) -> dict[str, Any]:
         """A Lambda SQS event carrying messages really received from a queue."""
+        queue = queue or self.stack.commands
         event = self.client.events.generate_sqs_event(
-            message_bodies=[m["Body"] for m in received], queue_name=QUEUE
+            message_bodies=[m["Body"] for m in received],
+            queue_name=queue.arn.rsplit(":", 1)[-1],
         )
         for record, message in zip(event["Records"], received, strict=True):
             record["messageId"] = message["MessageId"]
             record["receiptHandle"] = message["ReceiptHandle"]
-            record["eventSourceARN"] = self.stack.commands.arn
+            record["eventSourceARN"] = queue.arn
             record["awsRegion"] = REGION
             record["attributes"]["ApproximateReceiveCount"] = message["Attributes"][
                 "ApproximateReceiveCount"
@@ -358,6 +365,14 @@ class FileManager:
         assert len(received) == expected
         event = self.sqs_event(received)
         return self.client.lambda_.invoke("on_delete_file", event).payload
+
+    def run_change_feed(self) -> list[dict[str, Any]]:
+        """Deliver what waits in the change feed's queue; the bodies delivered."""
+        received = self.stack.receive(self.stack.feed, expected=1000)
+        if received:
+            event = self.sqs_event(received, self.stack.feed)
+            self.client.lambda_.invoke("on_change_event", event)
+        return received
 
 
 @pytest.fixture

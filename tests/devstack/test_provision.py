@@ -51,7 +51,7 @@ def test_delete_queue_has_its_dlq_and_settings(
 
     redrive = json.loads(attributes["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == dlq_arn
-    assert int(redrive["maxReceiveCount"]) == resources.DELETE_MAX_RECEIVE_COUNT
+    assert int(redrive["maxReceiveCount"]) == resources.CONSUMER_MAX_RECEIVE_COUNT
     assert stack.delete_dlq == f"{stack.delete_queue}-dlq"
     assert attributes["VisibilityTimeout"] == str(resources.CONSUMER_VISIBILITY_TIMEOUT)
 

@@ -181,7 +181,7 @@ def test_a_poison_message_alone_ends_in_the_dlq(
     assert sorted(calls[0]["bodies"]) == sorted(["a", POISON, "b"])
     # The handler deleted the good ones itself; only the poison came back.
     assert all(c["bodies"] == [POISON] for c in calls[1:])
-    assert len(calls) == resources.DELETE_MAX_RECEIVE_COUNT
+    assert len(calls) == resources.CONSUMER_MAX_RECEIVE_COUNT
     parked = sqs.receive_message(QueueUrl=stack.delete_dlq_url)["Messages"]
     assert [m["Body"] for m in parked] == [POISON]
 
