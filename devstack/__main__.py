@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -35,7 +36,15 @@ from devstack.provision import (
 from devstack.state import DEFAULT_STATE_FILE, StateError, read_state
 from devstack.supervisor import LocalStack, UpOptions, start_moto
 
-SUBCOMMANDS = ("up", "token", "provision", "sync-config", "runner")
+SUBCOMMANDS = (
+    "up",
+    "token",
+    "add-user",
+    "replay",
+    "provision",
+    "sync-config",
+    "runner",
+)
 _EXPECTED_ERRORS = (
     StartupError,
     ProvisioningError,
@@ -54,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "up": _up,
         "token": _token,
+        "add-user": _add_user,
+        "replay": _replay,
         "provision": _provision,
         "sync-config": _sync_config,
     }
@@ -154,6 +165,49 @@ def _token(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     state = read_state(args.state_file)
     print(auth.id_token(state, args.username, args.password))
+    return 0
+
+
+def _add_user(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack add-user",
+        description="Add a confirmed user to the running stack's pool.",
+    )
+    parser.add_argument("username")
+    parser.add_argument("password", help="8+ characters: upper, lower, digit, symbol")
+    parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE_FILE)
+    args = parser.parse_args(argv)
+    auth.add_user(read_state(args.state_file), args.username, args.password)
+    print(
+        f"user {args.username} added; token: python -m devstack token "
+        f"--username {args.username} --password ..."
+    )
+    return 0
+
+
+def _replay(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack replay",
+        description=(
+            "Replay the bus archive's messages of the last MINUTES minutes to "
+            "every rule of the bus, as `aws events start-replay` does on AWS."
+        ),
+    )
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE_FILE)
+    args = parser.parse_args(argv)
+    state = read_state(args.state_file)
+    events = Target(state["aws_endpoint_url"], state["region"]).client("events")
+    archive = events.describe_archive(ArchiveName=state["event_archive"])
+    end = datetime.now(UTC)
+    replay = events.start_replay(
+        ReplayName=f"devstack-{end:%Y%m%dT%H%M%S}",
+        EventSourceArn=archive["ArchiveArn"],
+        EventStartTime=end - timedelta(minutes=args.minutes),
+        EventEndTime=end,
+        Destination={"Arn": state["event_bus_arn"]},
+    )
+    print(f"replay {replay['ReplayArn'].rsplit('/', 1)[-1]}: {replay['State']}")
     return 0
 
 

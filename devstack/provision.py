@@ -26,6 +26,8 @@ from chalicelib.adapters.table_schema import table_definition
 from devstack import resources
 from devstack.config import jwks_url
 from devstack.resources import (
+    ARCHIVE_PATTERN,
+    ARCHIVE_RETENTION_DAYS,
     BucketSpec,
     CognitoSpec,
     QueueSpec,
@@ -107,6 +109,7 @@ class ProvisionedStack:
     table: str
     event_bus: str
     event_bus_arn: str
+    event_archive: str
     delete_queue: str
     delete_queue_url: str
     delete_dlq: str
@@ -142,6 +145,7 @@ def provision(
     ensure_table(target.client("dynamodb"), spec.table)
     events = target.client("events")
     bus_arn = ensure_bus(events, spec.names.event_bus)
+    ensure_archive(events, spec.names.archive, bus_arn)
     for rule in spec.rules:
         ensure_rule(events, rule, queues[rule.target_queue].arn)
     ids = ensure_cognito(target.client("cognito-idp"), spec.cognito)
@@ -156,6 +160,7 @@ def provision(
         table=names.table,
         event_bus=names.event_bus,
         event_bus_arn=bus_arn,
+        event_archive=names.archive,
         delete_queue=names.delete_queue,
         delete_queue_url=queues[names.delete_queue].url,
         delete_dlq=names.delete_dlq,
@@ -304,6 +309,20 @@ def ensure_bus(events: BaseClient, name: str) -> str:
         if _code(exc) != "ResourceAlreadyExistsException":
             raise
     return str(events.describe_event_bus(Name=name)["Arn"])
+
+
+def ensure_archive(events: BaseClient, name: str, bus_arn: str) -> None:
+    try:
+        events.create_archive(
+            ArchiveName=name,
+            EventSourceArn=bus_arn,
+            EventPattern=json.dumps(ARCHIVE_PATTERN),
+            RetentionDays=ARCHIVE_RETENTION_DAYS,
+            Description="Every message of ours, for replays",
+        )
+    except ClientError as exc:
+        if _code(exc) != "ResourceAlreadyExistsException":
+            raise
 
 
 def ensure_rule(events: BaseClient, spec: RuleSpec, queue_arn: str) -> None:

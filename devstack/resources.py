@@ -45,6 +45,10 @@ TAP_VISIBILITY_TIMEOUT = 30
 # Patterns of the rules on the custom bus: each consumer's come from the
 # catalogue's SUBSCRIPTIONS, one rule per message version it reads.
 BUS_TAP_PATTERN: dict[str, Any] = {"source": [SOURCE]}
+# The bus archives every message of ours, so a time window can be replayed
+# to the consumers (each of which is idempotent).
+ARCHIVE_PATTERN: dict[str, Any] = {"source": [SOURCE]}
+ARCHIVE_RETENTION_DAYS = 30
 
 # Browsers upload and download with presigned URLs straight to the bucket.
 # LIMITATION: any origin may upload locally; listing only the web page's
@@ -152,6 +156,10 @@ class StackNames:
             "delete-file": self.delete_queue,
             "change-feed": self.change_feed_queue,
         }
+
+    @property
+    def archive(self) -> str:
+        return f"{self.prefix}-events"
 
     @property
     def bus_tap_queue(self) -> str:
