@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from devstack import auth, config, logs, resources, runner
+from devstack import auth, config, dead_letters, logs, resources, runner
 from devstack.processes import StartupError, free_port
 from devstack.provision import (
     CognitoIds,
@@ -41,6 +41,7 @@ SUBCOMMANDS = (
     "token",
     "add-user",
     "replay",
+    "dead-letters",
     "provision",
     "sync-config",
     "runner",
@@ -65,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "token": _token,
         "add-user": _add_user,
         "replay": _replay,
+        "dead-letters": _dead_letters,
         "provision": _provision,
         "sync-config": _sync_config,
     }
@@ -208,6 +210,32 @@ def _replay(argv: list[str]) -> int:
         Destination={"Arn": state["event_bus_arn"]},
     )
     print(f"replay {replay['ReplayArn'].rsplit('/', 1)[-1]}: {replay['State']}")
+    return 0
+
+
+def _dead_letters(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack dead-letters",
+        description=(
+            "Show what waits in each consumer's dead-letter queue, and with "
+            "--redrive send it back to the consumer's queue."
+        ),
+    )
+    parser.add_argument("--redrive", action="store_true")
+    parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE_FILE)
+    args = parser.parse_args(argv)
+    state = read_state(args.state_file)
+    sqs = Target(state["aws_endpoint_url"], state["region"]).client("sqs")
+    for consumer in ("delete", "change_feed"):
+        source, target = state[f"{consumer}_dlq_url"], state[f"{consumer}_queue_url"]
+        if args.redrive:
+            moved = dead_letters.drain(sqs, source)
+            dead_letters.send_back(sqs, source, target, moved)
+            print(f"{consumer}: {len(moved)} message(s) sent back")
+        else:
+            for body in dead_letters.peek(sqs, source):
+                print(f"{consumer}: {body}")
+            print(f"{consumer}: {dead_letters.depth(sqs, source)} waiting")
     return 0
 
 
