@@ -69,12 +69,15 @@ def process_batch(
     for message in messages:
         try:
             handle(message)
-        except Exception:
-            logger.exception(
-                "message failed",
+        except Exception as exc:
+            # The handler logs the failure with its trace id and traceback;
+            # this line ties it to the queue's message.
+            logger.warning(
+                "message failed; it goes back to its queue",
                 extra={
                     "message_id": message.message_id,
                     "receive_count": message.receive_count,
+                    "error": type(exc).__name__,
                 },
             )
             failed.append(message)

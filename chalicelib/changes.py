@@ -98,7 +98,13 @@ class ChangeRecorder:
         event = from_forwarded_event(message.body, _READS)
         with traced(event.metadata.trace_id):
             change = change_of(event)
-            recorded = self.log.record(change)
+            try:
+                recorded = self.log.record(change)
+            except Exception:
+                logger.exception(
+                    "change not recorded", extra={"event_id": change.event_id}
+                )
+                raise
             logger.info(
                 "change recorded" if recorded else "change already recorded",
                 extra={

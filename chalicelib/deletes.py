@@ -47,7 +47,13 @@ class DeleteProcessor:
                     "receive_count": message.receive_count,
                 },
             )
-            self.delete_file(command)
+            try:
+                self.delete_file(command)
+            except Exception:
+                logger.exception(
+                    "DeleteFile failed", extra={"file_id": command.data.file_id}
+                )
+                raise
 
     def delete_file(self, command: DeleteFileV1) -> None:
         owner, file_id = command.data.owner, command.data.file_id

@@ -8,6 +8,7 @@ from typing import Any
 import jwt
 import pytest
 
+from chalicelib.messages import CATALOGUE
 from devstack import auth, resources
 from devstack.provision import (
     CognitoIds,
@@ -16,6 +17,7 @@ from devstack.provision import (
     Target,
     provision,
 )
+from tests.builders import message_of
 from tests.devstack.conftest import wait_for
 
 
@@ -35,7 +37,9 @@ def test_provisioning_twice_changes_nothing(
     )["UserPoolClients"]
     assert [c["ClientName"] for c in clients] == [names.app_client]
     rules = target.client("events").list_rules(EventBusName=names.event_bus)["Rules"]
-    assert len(rules) == len(resources.bus_rules(names))
+    # The archive brings a rule of its own, made by EventBridge.
+    ours = [r for r in rules if not r["Name"].startswith("Events-Archive-")]
+    assert len(ours) == len(resources.bus_rules(names))
 
 
 def test_delete_queue_has_its_dlq_and_settings(
@@ -72,23 +76,37 @@ def test_a_queue_left_with_other_settings_is_corrected(
     assert attributes["VisibilityTimeout"] == str(resources.TAP_VISIBILITY_TIMEOUT)
 
 
-def test_bus_rules_route_commands_and_tap_everything(
+def test_bus_rules_route_each_consumer_its_versions_and_tap_everything(
     target: Target, stack: ProvisionedStack
 ) -> None:
     events = target.client("events")
+    messages = [message_of(model) for model in CATALOGUE.values()]
     sent = events.put_events(
         Entries=[
-            _entry(stack, "DeleteFile", {"n": 1}),
-            _entry(stack, "FileCreated", {"n": 2}),
+            _entry(stack, m.metadata.type, m.model_dump(mode="json")) for m in messages
         ]
     )
     assert sent["FailedEntryCount"] == 0
 
     sqs = target.client("sqs")
-    tapped = _drain(sqs, stack.bus_tap_queue_url, expected=2)
+    tapped = _drain(sqs, stack.bus_tap_queue_url, expected=len(messages))
     commands = _drain(sqs, stack.delete_queue_url, expected=1)
-    assert sorted(e["detail-type"] for e in tapped) == ["DeleteFile", "FileCreated"]
-    assert [e["detail"] for e in commands] == [{"n": 1}]
+    changes = _drain(sqs, stack.change_feed_queue_url, expected=3)
+    assert sorted(_type_version(e) for e in tapped) == sorted(CATALOGUE)
+    assert [e["detail"] for e in commands] == [
+        m.model_dump(mode="json") for m in messages if m.metadata.type == "DeleteFile"
+    ]
+    assert sorted(_type_version(e) for e in changes) == [
+        ("FileCreated", 2),
+        ("FileDeleted", 2),
+        ("FileRejected", 1),
+    ]
+    for url in (stack.delete_queue_url, stack.change_feed_queue_url):
+        assert "Messages" not in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)
+
+
+def _type_version(event: dict[str, Any]) -> tuple[str, int]:
+    return event["detail-type"], event["detail"]["metadata"]["version"]
 
 
 def test_bucket_has_cors_and_notifications(
