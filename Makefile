@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: dev test lint check-openapi openapi smoke venv clean
+.PHONY: dev test lint check-openapi openapi schemas contracts smoke venv clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -43,3 +43,12 @@ smoke: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
+
+## Rewrite docs/events/schemas/ from the message models; a change that breaks
+## a published version is refused (make a new version instead).
+schemas: $(INSTALLED)
+	$(PY) tools/event_schemas.py
+
+## Rewrite the event schemas, then docs/events.md, from the message models.
+contracts: schemas
+	$(PY) tools/events_page.py

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
+from typing import TypeVar, cast
 
 from chalicelib.batches import QueueMessage
 from chalicelib.domain import FileRecord, FileStatus, new_file_id
-from chalicelib.messages import SOURCE, Message
+from chalicelib.messages import PUBLISHED_VERSIONS, SOURCE, Message
 from chalicelib.ports import FileIndex
 from tests.fakes import FIXED_NOW
 
@@ -20,6 +21,9 @@ OWNER = "user-a"
 OTHER_OWNER = "user-b"
 ETAG = "5d41402abc4b2a76b9719d911017c592"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:filemanager-test-delete-file"
+SHA256 = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+
+M = TypeVar("M", bound=Message)
 
 
 def pending_record(
@@ -67,6 +71,40 @@ def add_file(
     deleting = available.evolve(status=FileStatus.DELETING)
     index.transition(available, deleting)
     return deleting
+
+
+def record_for(message_type: str, name: str = "docs/a.txt") -> FileRecord:
+    """A record in the state its message is about (not stored anywhere)."""
+    record = pending_record(name=name, sha256=SHA256)
+    if message_type == "FileRejected":
+        return record.evolve(
+            status=FileStatus.REJECTED, rejected_reason="size is 50 bytes"
+        )
+    available = record.evolve(
+        status=FileStatus.AVAILABLE,
+        etag=ETAG,
+        uploaded_at=FIXED_NOW,
+        sha256_verified=True,
+    )
+    if message_type == "FileCreated":
+        return available
+    return available.evolve(status=FileStatus.DELETING)
+
+
+def message_of(
+    model: type[M],
+    record: FileRecord | None = None,
+    trace_id: str = "trace-1",
+    sequence: int = 3,
+) -> M:
+    """One message of `model`, about `record` or a fitting one, at FIXED_NOW."""
+    about = record or record_for(model.TYPE)
+    return cast(M, model.about(about, trace_id, sequence, FIXED_NOW))
+
+
+def every_version(message_type: str) -> list[tuple[str, int]]:
+    """(type, version) of one message as its producer publishes it."""
+    return [(message_type, v) for v in PUBLISHED_VERSIONS[message_type]]
 
 
 def forwarded_event(message: Message) -> str:

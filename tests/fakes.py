@@ -319,6 +319,11 @@ class RecordingPublisher:
     def types(self) -> list[str]:
         return [m.metadata.type for m in self.published]
 
+    @property
+    def versions(self) -> list[tuple[str, int]]:
+        """(type, version) of each published message, in the order published."""
+        return [(m.metadata.type, m.metadata.version) for m in self.published]
+
 
 @dataclass
 class RecordingAcknowledger:

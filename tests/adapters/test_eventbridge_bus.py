@@ -11,20 +11,13 @@ from botocore.stub import Stubber
 from chalicelib import clients
 from chalicelib.adapters.eventbridge_bus import EventBridgePublisher
 from chalicelib.errors import DependencyUnavailableError
-from chalicelib.messages import (
-    DeleteFile,
-    DeleteFileData,
-    Message,
-    from_forwarded_event,
-)
+from chalicelib.messages import DeleteFileV1, Message, from_forwarded_event
 from tests.adapters.conftest import BUS, CommandQueue, receive_all
-from tests.builders import pending_record
+from tests.builders import message_of, pending_record
 
 
-def _command(name: str = "a.txt") -> DeleteFile:
-    record = pending_record(name=name)
-    data = DeleteFileData(owner=record.owner, file_id=record.file_id, name=record.name)
-    return DeleteFile.about(record, data, trace_id="trace-b", sequence=2)
+def _command(name: str = "a.txt") -> DeleteFileV1:
+    return message_of(DeleteFileV1, pending_record(name=name), "trace-b", 2)
 
 
 @pytest.fixture
@@ -131,7 +124,7 @@ def test_a_published_command_reaches_the_queue_through_a_rule_intact(
     forwarded = json.loads(received["Body"])
     assert forwarded["detail-type"] == "DeleteFile"
     assert forwarded["source"] == "filemanager"
-    assert from_forwarded_event(received["Body"], DeleteFile) == command
+    assert from_forwarded_event(received["Body"], [DeleteFileV1]) == command
 
 
 def test_more_messages_than_one_put_takes_go_out_in_several_puts(

@@ -21,8 +21,8 @@ from chalicelib.adapters.s3_store import S3ObjectStore
 from chalicelib.adapters.sqs_queue import SqsAcknowledger
 from chalicelib.domain import FileStatus
 from chalicelib.errors import DependencyUnavailableError
-from chalicelib.messages import DeleteFile, DeleteFileData
-from tests.builders import pending_record, queued
+from chalicelib.messages import DeleteFileV1
+from tests.builders import message_of, pending_record, queued
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +53,8 @@ def unreachable(
     return client
 
 
-def _command() -> DeleteFile:
-    record = pending_record()
-    data = DeleteFileData(owner=record.owner, file_id=record.file_id, name=record.name)
-    return DeleteFile.about(record, data, trace_id="t", sequence=1)
+def _command() -> DeleteFileV1:
+    return message_of(DeleteFileV1, pending_record(), "t", 1)
 
 
 def _index(client: Callable[[str], Any]) -> DynamoDBFileIndex:

@@ -197,4 +197,9 @@ def test_the_openapi_document_is_public(client: Client) -> None:
 
     assert answer.status_code == 200
     assert answer.json_body["openapi"].startswith("3.")
-    assert set(answer.json_body["paths"]) == {"/files", "/files/{file_id}"}
+    assert set(answer.json_body["paths"]) == {
+        "/files",
+        "/files/{file_id}",
+        "/changes",
+        "/changes/latest",
+    }

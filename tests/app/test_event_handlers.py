@@ -9,12 +9,24 @@ import pytest
 
 from chalicelib.batches import BatchPartiallyFailedError
 from tests.app.conftest import ALICE, BUCKET, FileManager, Stack
+from tests.builders import every_version
 
 CASE_1_NAME = "reports/Q3 results (final)+v2: é.pdf"
 
 
 def _status(files: FileManager, file_id: str) -> Any:
     return files.get(f"/files/{file_id}").json_body
+
+
+def _by_version(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(events, key=lambda e: e["detail"]["metadata"]["version"])
+
+
+def _type_versions(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """(type, version) of each event, sorted, as the bus tap saw them."""
+    return sorted(
+        (e["detail-type"], e["detail"]["metadata"]["version"]) for e in events
+    )
 
 
 # --- the S3 handler ------------------------------------------------------------
@@ -33,10 +45,12 @@ def test_an_uploaded_file_with_an_awkward_name_is_listed_under_exactly_that_name
     listing = files.get("/files?prefix=reports/&delimiter=/").json_body
     assert [i["name"] for i in listing["items"]] == [CASE_1_NAME]
     assert listing["items"][0]["status"] == "AVAILABLE"
-    (created_event,) = stack.published()
-    assert created_event["detail-type"] == "FileCreated"
-    assert created_event["detail"]["data"]["name"] == CASE_1_NAME
-    assert created_event["detail"]["data"]["size"] == 7
+    v1, v2 = _by_version(stack.published())
+    assert (v1["detail-type"], v2["detail-type"]) == ("FileCreated", "FileCreated")
+    assert v1["detail"]["data"]["name"] == CASE_1_NAME
+    assert v1["detail"]["data"]["size"] == 7
+    assert v2["detail"]["data"]["file"]["name"] == CASE_1_NAME
+    assert v2["detail"]["data"]["file"]["size"] == 7
 
 
 def test_a_declared_checksum_is_recorded_unverified_when_s3_reports_none(
@@ -52,7 +66,7 @@ def test_a_declared_checksum_is_recorded_unverified_when_s3_reports_none(
     assert (details["sha256"], details["sha256_verified"]) == (sha, False)
 
 
-def test_the_same_upload_event_twice_makes_one_file_and_one_file_created(
+def test_the_same_upload_event_twice_makes_one_file_and_one_event_per_version(
     files: FileManager, stack: Stack
 ) -> None:
     created = files.create("a.txt").json_body
@@ -64,7 +78,7 @@ def test_the_same_upload_event_twice_makes_one_file_and_one_file_created(
     files.object_event(key, "ObjectCreated:Put")
     files.object_event(key, "ObjectCreated:CompleteMultipartUpload")
 
-    assert stack.published_types() == ["FileCreated"]
+    assert _type_versions(stack.published()) == every_version("FileCreated")
     assert [i["file_id"] for i in files.get("/files").json_body["items"]] == [
         created["file_id"]
     ]
@@ -96,8 +110,9 @@ def test_an_upload_that_differs_from_its_declaration_is_rejected_and_removed(
     assert (details["status"], details["rejected_reason"]) == ("REJECTED", reason)
     assert details["download_url"] is None
     assert stack.object_keys() == []
-    (rejected,) = stack.published()
-    assert rejected["detail-type"] == "FileRejected"
+    published = stack.published()
+    assert _type_versions(published) == every_version("FileRejected")
+    (rejected,) = published
     assert rejected["detail"]["data"]["reason"] == reason
     assert files.get("/files").json_body["items"] == []
     assert files.create("a.txt").status_code == 201
@@ -160,7 +175,7 @@ def _deleting(files: FileManager, count: int) -> list[str]:
     return ids
 
 
-def test_a_command_delivered_twice_deletes_once_and_announces_once(
+def test_a_command_delivered_twice_deletes_once_and_announces_once_per_version(
     files: FileManager, stack: Stack
 ) -> None:
     (file_id,) = _deleting(files, 1)
@@ -171,7 +186,7 @@ def test_a_command_delivered_twice_deletes_once_and_announces_once(
     files.client.lambda_.invoke("on_delete_file", event)
     files.client.lambda_.invoke("on_delete_file", event)
 
-    assert stack.published_types() == ["FileDeleted"]
+    assert _type_versions(stack.published()) == every_version("FileDeleted")
     assert files.get(f"/files/{file_id}").status_code == 404
 
 
@@ -197,7 +212,9 @@ def test_a_batch_whose_second_message_fails_deletes_the_others_and_raises(
     assert files.get(f"/files/{first}").status_code == 404
     assert files.get(f"/files/{third}").status_code == 404
     assert stack.object_keys() == []
-    assert stack.published_types() == ["FileDeleted", "FileDeleted"]
+    deleted = stack.published()
+    assert _type_versions(deleted) == sorted(every_version("FileDeleted") * 2)
+    assert {e["detail"]["metadata"]["file_id"] for e in deleted} == {first, third}
 
 
 def test_a_batch_of_commands_that_all_succeed_is_left_for_lambda_to_delete(

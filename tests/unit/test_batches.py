@@ -15,8 +15,8 @@ from chalicelib.batches import (
 )
 from chalicelib.deletes import DeleteProcessor
 from chalicelib.domain import FileRecord, FileStatus
-from chalicelib.messages import DeleteFile, DeleteFileData
-from tests.builders import OWNER, add_file, forwarded_event, queued
+from chalicelib.messages import DeleteFileV1
+from tests.builders import OWNER, add_file, forwarded_event, message_of, queued
 from tests.fakes import InMemoryFileIndex, RecordingAcknowledger
 
 
@@ -92,9 +92,8 @@ def test_a_lambda_sqs_record_becomes_our_queue_message() -> None:
     )
 
 
-def _command(record: FileRecord) -> DeleteFile:
-    data = DeleteFileData(owner=record.owner, file_id=record.file_id, name=record.name)
-    return DeleteFile.about(record, data, trace_id="t", sequence=record.sequence)
+def _command(record: FileRecord) -> DeleteFileV1:
+    return message_of(DeleteFileV1, record, "t", record.sequence)
 
 
 @pytest.mark.parametrize(
@@ -102,9 +101,17 @@ def _command(record: FileRecord) -> DeleteFile:
     [
         "not json",
         json.dumps({"detail-type": "FileCreated", "detail": {}}),
-        json.dumps({"detail-type": "DeleteFile", "detail": {"data": {}}}),
+        json.dumps(
+            {"detail-type": "DeleteFile", "detail": {"metadata": {"version": 2}}}
+        ),
+        json.dumps(
+            {
+                "detail-type": "DeleteFile",
+                "detail": {"metadata": {"version": 1}, "data": {}},
+            }
+        ),
     ],
-    ids=["not-json", "another-type", "malformed-command"],
+    ids=["not-json", "another-type", "another-version", "malformed-command"],
 )
 def test_a_delete_batch_with_one_bad_message_deletes_the_good_files_once(
     delete_processor: DeleteProcessor,

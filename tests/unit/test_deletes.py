@@ -7,8 +7,16 @@ import pytest
 from chalicelib.deletes import DeleteProcessor
 from chalicelib.domain import FileRecord, FileStatus
 from chalicelib.errors import DependencyUnavailableError
-from chalicelib.messages import DeleteFile, DeleteFileData, FileDeleted
-from tests.builders import OWNER, add_file, forwarded_event, queued
+from chalicelib.messages import DeleteFileV1, FileDeletedV1, FileDeletedV2
+from tests.builders import (
+    ETAG,
+    OWNER,
+    add_file,
+    every_version,
+    forwarded_event,
+    message_of,
+    queued,
+)
 from tests.fakes import (
     InMemoryFileIndex,
     InMemoryObjectStore,
@@ -18,9 +26,8 @@ from tests.fakes import (
 )
 
 
-def _command(record: FileRecord, trace_id: str = "trace-d") -> DeleteFile:
-    data = DeleteFileData(owner=record.owner, file_id=record.file_id, name=record.name)
-    return DeleteFile.about(record, data, trace_id=trace_id, sequence=record.sequence)
+def _command(record: FileRecord, trace_id: str = "trace-d") -> DeleteFileV1:
+    return message_of(DeleteFileV1, record, trace_id, record.sequence)
 
 
 def _deleting_file(index: InMemoryFileIndex, store: InMemoryObjectStore) -> FileRecord:
@@ -44,19 +51,33 @@ def test_a_delete_removes_the_object_then_announces_it_then_drops_the_record(
     assert journal == [
         f"store.delete {record.key}",
         "bus.publish FileDeleted",
+        "bus.publish FileDeleted",
         f"index.remove {record.file_id}",
     ]
+    assert bus.calls == 1
     assert index.get(OWNER, record.file_id) is None
     assert record.key not in store.objects
-    (event,) = bus.published
-    assert isinstance(event, FileDeleted)
-    assert event.metadata.trace_id == "trace-d"
-    assert event.metadata.sequence == record.sequence + 1
-    assert (event.data.owner, event.data.file_id, event.data.name) == (
+    assert bus.versions == every_version("FileDeleted")
+    v1, v2 = bus.published
+    assert isinstance(v1, FileDeletedV1)
+    assert isinstance(v2, FileDeletedV2)
+    for event in (v1, v2):
+        assert event.metadata.trace_id == "trace-d"
+        assert event.metadata.sequence == record.sequence + 1
+        assert event.metadata.file_id == record.file_id
+    assert v1.metadata.event_id != v2.metadata.event_id
+    assert (v1.data.owner, v1.data.file_id, v1.data.name) == (
         OWNER,
         record.file_id,
         "docs/a.txt",
     )
+    assert (v2.data.owner, v2.data.file.file_id, v2.data.file.name) == (
+        OWNER,
+        record.file_id,
+        "docs/a.txt",
+    )
+    assert (v2.data.file.size, v2.data.file.etag) == (10, ETAG)
+    assert v1.data.deleted_at == v2.data.deleted_at
 
 
 def test_the_name_of_a_deleted_file_is_free_again(
@@ -83,7 +104,7 @@ def test_a_command_delivered_again_after_the_delete_changes_nothing(
 
     delete_processor.delete_file(_command(record))
 
-    assert bus.types == ["FileDeleted"]
+    assert bus.versions == every_version("FileDeleted")
     assert store.deleted == [record.key]
 
 
@@ -101,8 +122,10 @@ def test_a_delete_interrupted_before_the_record_went_finishes_on_redelivery(
     delete_processor.delete_file(_command(record))
 
     assert index.get(OWNER, record.file_id) is None
-    first, second = bus.published
-    assert first.metadata.event_id == second.metadata.event_id
+    assert bus.versions == every_version("FileDeleted") * 2
+    published = len(every_version("FileDeleted"))
+    first, again = bus.published[:published], bus.published[published:]
+    assert [m.metadata.event_id for m in first] == [m.metadata.event_id for m in again]
 
 
 def test_a_delete_whose_event_the_bus_refused_keeps_the_record_for_the_retry(
@@ -152,5 +175,6 @@ def test_a_batch_of_forwarded_commands_deletes_each_file(
     delete_processor.consume(messages)
 
     assert all(index.get(OWNER, r.file_id) is None for r in records)
-    assert bus.types == ["FileDeleted"] * 3
+    assert bus.versions == every_version("FileDeleted") * 3
+    assert {m.metadata.file_id for m in bus.published} == {r.file_id for r in records}
     assert acknowledger.deleted == []

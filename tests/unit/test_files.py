@@ -17,8 +17,8 @@ from chalicelib.errors import (
     NoSuchFileError,
 )
 from chalicelib.files import FileService
-from chalicelib.messages import DeleteFile, Message
-from tests.builders import OTHER_OWNER, OWNER, add_file
+from chalicelib.messages import DeleteFileV1, Message
+from tests.builders import OTHER_OWNER, OWNER, add_file, every_version
 from tests.fakes import (
     FixedClock,
     InMemoryFileIndex,
@@ -369,8 +369,9 @@ def test_a_delete_marks_the_file_deleting_before_it_puts_the_command(
 
     assert accepted.status == "DELETING"
     assert seen == [FileStatus.DELETING]
+    assert bus.versions == every_version("DeleteFile")
     (command,) = bus.published
-    assert isinstance(command, DeleteFile)
+    assert isinstance(command, DeleteFileV1)
     marked = index.get(OWNER, record.file_id)
     assert marked is not None
     assert marked.status is FileStatus.DELETING
@@ -427,7 +428,7 @@ def test_a_delete_retried_after_the_bus_refused_goes_through(
     accepted = file_service.request_delete(OWNER, record.file_id, "t")
 
     assert accepted.status == "DELETING"
-    assert bus.types == ["DeleteFile"]
+    assert bus.versions == every_version("DeleteFile")
 
 
 def test_a_pending_file_can_be_deleted_too(
@@ -438,7 +439,7 @@ def test_a_pending_file_can_be_deleted_too(
     accepted = file_service.request_delete(OWNER, record.file_id, "t")
 
     assert accepted.status == "DELETING"
-    assert bus.types == ["DeleteFile"]
+    assert bus.versions == every_version("DeleteFile")
 
 
 def test_deleting_a_file_already_deleting_puts_the_same_command_again(
@@ -449,6 +450,7 @@ def test_deleting_a_file_already_deleting_puts_the_same_command_again(
 
     file_service.request_delete(OWNER, record.file_id, "t")
 
+    assert bus.versions == every_version("DeleteFile") * 2
     first, second = bus.published
     assert first.metadata.event_id == second.metadata.event_id
     stored = index.get(OWNER, record.file_id)

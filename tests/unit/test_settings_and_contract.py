@@ -17,6 +17,7 @@ REQUIRED = {
     "FILES_TABLE": "table",
     "EVENT_BUS_NAME": "bus",
     "DELETE_QUEUE_NAME": "queue",
+    "CHANGE_FEED_QUEUE_NAME": "feed-queue",
     "COGNITO_USER_POOL_ID": "eu-west-1_pool",
     "COGNITO_APP_CLIENT_ID": "client",
     "CURSOR_SECRET": "secret",

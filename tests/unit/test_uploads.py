@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from chalicelib.domain import FileStatus, object_key
 from chalicelib.errors import DependencyUnavailableError
-from chalicelib.messages import FileCreated, FileRejected
+from chalicelib.messages import FileCreatedV1, FileCreatedV2, FileRejectedV1
 from chalicelib.uploads import UploadProcessor
-from tests.builders import OWNER, add_file
+from tests.builders import OWNER, add_file, every_version
 from tests.fakes import (
     FIXED_NOW,
     InMemoryFileIndex,
@@ -45,12 +47,21 @@ def test_an_upload_that_keeps_its_promises_makes_the_file_available(
     assert available.uploaded_at == FIXED_NOW
     assert available.sequence == record.sequence + 1
     assert available.outbox == ()
-    (event,) = bus.published
-    assert isinstance(event, FileCreated)
-    assert event.metadata.trace_id == "trace-9"
-    assert event.metadata.sequence == available.sequence
-    assert event.data.name == "docs/a.pdf"
-    assert (event.data.size, event.data.etag) == (10, "e-1")
+    assert bus.versions == every_version("FileCreated")
+    v1, v2 = bus.published
+    assert isinstance(v1, FileCreatedV1)
+    assert isinstance(v2, FileCreatedV2)
+    for event in (v1, v2):
+        assert event.metadata.trace_id == "trace-9"
+        assert event.metadata.sequence == available.sequence
+        assert event.metadata.file_id == record.file_id
+    assert v1.metadata.event_id != v2.metadata.event_id
+    assert v1.data.name == "docs/a.pdf"
+    assert (v1.data.size, v1.data.etag) == (10, "e-1")
+    assert v2.data.owner == OWNER
+    assert v2.data.file.name == "docs/a.pdf"
+    assert (v2.data.file.size, v2.data.file.etag) == (10, "e-1")
+    assert v2.data.file.uploaded_at == FIXED_NOW
     assert record.key in store.objects
 
 
@@ -68,9 +79,11 @@ def test_a_declared_checksum_s3_did_not_report_is_recorded_as_unverified(
     available = index.get(OWNER, record.file_id)
     assert available is not None
     assert (available.sha256, available.sha256_verified) == (SHA, False)
-    (event,) = bus.of_type("FileCreated")
-    assert isinstance(event, FileCreated)
-    assert (event.data.sha256, event.data.sha256_verified) == (SHA, False)
+    v1, v2 = bus.of_type("FileCreated")
+    assert isinstance(v1, FileCreatedV1)
+    assert isinstance(v2, FileCreatedV2)
+    assert (v1.data.sha256, v1.data.sha256_verified) == (SHA, False)
+    assert (v2.data.file.sha256, v2.data.file.sha256_verified) == (SHA, False)
 
 
 def test_a_checksum_s3_computed_is_recorded_as_verified(
@@ -105,7 +118,7 @@ def test_a_content_type_differing_only_in_case_and_spaces_is_the_same(
     assert available.status is FileStatus.AVAILABLE
 
 
-def test_the_same_event_delivered_twice_makes_one_file_and_one_event(
+def test_the_same_event_delivered_twice_makes_one_file_and_one_event_per_version(
     upload_processor: UploadProcessor,
     index: InMemoryFileIndex,
     store: InMemoryObjectStore,
@@ -117,14 +130,14 @@ def test_the_same_event_delivered_twice_makes_one_file_and_one_event(
     upload_processor.object_event("ObjectCreated:Put", record.key, "t")
     upload_processor.object_event("ObjectCreated:Put", record.key, "t")
 
-    assert bus.types == ["FileCreated"]
+    assert bus.versions == every_version("FileCreated")
     stored = index.get(OWNER, record.file_id)
     assert stored is not None
     assert stored.status is FileStatus.AVAILABLE
     assert stored.sequence == record.sequence + 1
 
 
-def test_a_multipart_uploads_put_and_complete_events_make_one_file_created(
+def test_a_multipart_uploads_put_and_complete_make_one_file_created_per_version(
     upload_processor: UploadProcessor,
     index: InMemoryFileIndex,
     store: InMemoryObjectStore,
@@ -138,7 +151,7 @@ def test_a_multipart_uploads_put_and_complete_events_make_one_file_created(
         "ObjectCreated:CompleteMultipartUpload", record.key, "t"
     )
 
-    assert bus.types == ["FileCreated"]
+    assert bus.versions == every_version("FileCreated")
 
 
 def test_an_event_the_bus_refused_is_published_by_the_next_delivery_with_its_id(
@@ -155,13 +168,15 @@ def test_an_event_the_bus_refused_is_published_by_the_next_delivery_with_its_id(
     kept = index.get(OWNER, record.file_id)
     assert kept is not None
     assert kept.status is FileStatus.AVAILABLE
-    assert len(kept.outbox) == 1
+    assert len(kept.outbox) == len(every_version("FileCreated"))
+    refused_ids = [json.loads(raw)["metadata"]["event_id"] for raw in kept.outbox]
 
     upload_processor.object_created(record.key, "t")
     upload_processor.object_created(record.key, "t")
 
-    (event,) = bus.published
-    assert event.metadata.sequence == kept.sequence
+    assert bus.versions == every_version("FileCreated")
+    assert [m.metadata.event_id for m in bus.published] == refused_ids
+    assert all(m.metadata.sequence == kept.sequence for m in bus.published)
     flushed = index.get(OWNER, record.file_id)
     assert flushed is not None
     assert flushed.outbox == ()
@@ -214,8 +229,9 @@ def test_an_upload_that_breaks_its_promises_is_rejected_and_removed(
     assert rejected.status is FileStatus.REJECTED
     assert rejected.rejected_reason == reason
     assert record.key not in store.objects
+    assert bus.versions == every_version("FileRejected")
     (event,) = bus.published
-    assert isinstance(event, FileRejected)
+    assert isinstance(event, FileRejectedV1)
     assert event.data.reason == reason
     assert event.metadata.trace_id == "trace-r"
     assert (OWNER, "a.pdf") not in index.names

@@ -1,0 +1,1 @@
+"""Generators and checks run by make and by the tests (not deployed)."""
