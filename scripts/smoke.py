@@ -292,6 +292,13 @@ class Api:
     def list_page(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._json(self.call("GET", "/files", 200, params=params))
 
+    def latest_change(self) -> str:
+        return str(self._json(self.call("GET", "/changes/latest", 200))["cursor"])
+
+    def changes(self, cursor: str) -> dict[str, Any]:
+        answer = self.call("GET", "/changes", 200, params={"cursor": cursor})
+        return dict(self._json(answer))
+
     def delete(self, file_id: str, expect: int | tuple[int, ...] = 202) -> Any:
         path = f"/files/{quote(file_id, safe='')}"
         return self._json(self.call("DELETE", path, expect))
@@ -600,6 +607,42 @@ def wait_gone(api: Api, files: list[Uploaded], timeout: float) -> None:
         )
 
 
+def read_feed(api: Api, cursor: str) -> tuple[list[dict[str, Any]], str]:
+    """Every change after `cursor` that the feed holds now; the new cursor."""
+    changes: list[dict[str, Any]] = []
+    while True:
+        page = api.changes(cursor)
+        changes += page["changes"]
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            return changes, cursor
+
+
+def check_feed(api: Api, files: list[Uploaded], cursor: str, timeout: float) -> int:
+    """The feed shows each file created, then deleted, exactly once each."""
+    ours = {file.file_id: file for file in files}
+    seen: dict[str, list[dict[str, Any]]] = {file_id: [] for file_id in ours}
+    deadline = time.monotonic() + timeout
+    while True:
+        changes, cursor = read_feed(api, cursor)
+        for change in changes:
+            if change["file_id"] in seen:
+                seen[change["file_id"]].append(change)
+        done = all(len(found) >= 2 for found in seen.values())
+        if done or time.monotonic() > deadline:
+            break
+        time.sleep(POLL_INTERVAL_SECONDS)
+    for file_id, found in seen.items():
+        in_order = sorted(found, key=lambda change: change["sequence"])
+        kinds = [change["type"] for change in in_order]
+        if kinds != ["created", "deleted"]:
+            raise SmokeError(
+                f"the change feed shows {kinds} for {ours[file_id].local.name!r}; "
+                "expected created, then deleted, once each"
+            )
+    return sum(len(found) for found in seen.values())
+
+
 # --- the run -----------------------------------------------------------------
 
 
@@ -646,6 +689,7 @@ def round_trip(
 ) -> None:
     """Create, upload, list, download and delete every file, step by step."""
     created: list[Uploaded] = []
+    cursor = api.latest_change()
     try:
         with report.step("create") as step:
             create_all(api, files, created)
@@ -674,6 +718,8 @@ def round_trip(
     with report.step("wait gone") as step:
         wait_gone(api, created, timeout)
         step.count = len(created)
+    with report.step("change feed") as step:
+        step.count = check_feed(api, created, cursor, timeout)
 
 
 def clean_up(api: Api, created: list[Uploaded], trace_id: str) -> None:

@@ -35,6 +35,7 @@ SMOKE_STEPS = (
     "download",
     "delete",
     "wait gone",
+    "change feed",
 )
 CONTENT = b"bytes that arrive twice, or too late\n"
 
