@@ -41,7 +41,8 @@ class CreateFileRequest(_Request):
             description=(
                 "A path such as docs/2026/report.pdf: UTF-8, normalised to NFC, "
                 f"at most {MAX_NAME_BYTES} bytes, no empty, '.' or '..' segment, "
-                "no control character."
+                "no segment that starts or ends with a space, no control, "
+                "invisible or unassigned character."
             ),
             examples=["docs/2026/report.pdf"],
         ),

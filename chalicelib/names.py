@@ -21,10 +21,15 @@ MAX_FOLDER_DEPTH = 32
 SEPARATOR = "/"
 
 
+# Cc covers C0, DEL and C1; Cf the invisible format characters such as
+# bidirectional overrides, which make a name read other than it sorts; Zl and
+# Zp break lines where no line should break; Cn holds unassigned code points
+# and noncharacters such as U+FFFF, which no font draws.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cn"})
+
+
 def _is_control(char: str) -> bool:
-    # Cc covers C0, DEL and C1; Cf the invisible format characters such as
-    # bidirectional overrides, which make a name read other than it sorts.
-    return unicodedata.category(char) in {"Cc", "Cf"}
+    return unicodedata.category(char) in _REFUSED_CATEGORIES
 
 
 def normalize_name(raw: str) -> str:
@@ -50,6 +55,11 @@ def normalize_name(raw: str) -> str:
             raise InvalidNameError(
                 f"segment {position} of the name is empty "
                 "(no leading, trailing or doubled '/')"
+            )
+        if segment[0].isspace() or segment[-1].isspace():
+            raise InvalidNameError(
+                f"segment {position} of the name starts or ends with a space, "
+                "which no one can see"
             )
         if segment in {".", ".."}:
             raise InvalidNameError(

@@ -103,6 +103,12 @@ class ApiCall:
 
     def query(self, model: type[Model]) -> Model:
         params = self._request.query_params or {}
+        repeated = sorted(k for k in params if len(params.getlist(k)) > 1)
+        if repeated:
+            # Which of two values to take is a guess; a clear 400 is not.
+            raise BadRequestError(
+                f"query parameter {repeated[0]!r} is given more than once"
+            )
         try:
             return model.model_validate(dict(params))
         except ValidationError as exc:

@@ -125,7 +125,8 @@ def _banner(state: dict[str, Any], options: UpOptions) -> str:
     state_arg = ""
     if options.state_file is not None:
         state_arg = f" --state-file {options.state_path}"
-    token = f"python -m devstack token{state_arg}"
+    python = os.path.relpath(sys.executable)
+    token = f"{python} -m devstack token{state_arg}"
     demo = state["demo_user"]
     return "\n".join(
         [

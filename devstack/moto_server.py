@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -26,13 +28,30 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 
+class OneRequestAtATime:
+    """Serve moto's requests one after another, on concurrent connections.
+
+    moto's backends are not thread-safe: two TransactWriteItems at once (the
+    API and the event runner, or a few clients) break its table copy with
+    "dictionary changed size during iteration", and the caller gets a 500.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.moto_server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--ready-file", type=Path, required=True)
     args = parser.parse_args(argv)
-    app = DomainDispatcherApplication(create_backend_app)
+    app = OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
     try:
         server = make_server(
             args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler

@@ -82,7 +82,8 @@ class Child:
         output: Any = None
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._log_file = self.log_path.open("ab")
+            # Each start begins a fresh log, so logs never pile up.
+            self._log_file = self.log_path.open("wb")
             output = self._log_file
         self._process = subprocess.Popen(
             self.argv,

@@ -238,3 +238,15 @@ def test_when_the_index_is_unavailable_the_answer_is_a_json_503_to_retry(
         "Message": "list files: the index failed (ResourceNotFoundException)",
     }
     assert len(answer.headers["X-Trace-Id"]) == 32
+
+
+def test_a_query_parameter_given_twice_is_a_400_that_names_it(
+    files: FileManager, stack: Stack
+) -> None:
+    answer = files.get("/files?limit=1&limit=2")
+
+    assert answer.status_code == 400
+    assert answer.json_body == {
+        "Code": "BadRequest",
+        "Message": "query parameter 'limit' is given more than once",
+    }

@@ -66,7 +66,6 @@ def test_a_broken_name_is_refused_with_the_rule_it_breaks(
         "...",
         "..hidden",
         "reports/Q3 results (final)+v2: é.pdf",
-        "space at end ",
         "日本語/ファイル.txt",
     ],
 )
@@ -120,3 +119,35 @@ def test_the_folders_around_a_name_are_derived_from_its_slashes(
     assert parent_folder(name) == parent
     assert ancestor_folders(name) == ancestors
     assert last_segment(name) == last
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("a\u2028b", "name contains the control character U+2028"),
+        ("a\u2029b", "name contains the control character U+2029"),
+        ("a\uffffb", "name contains the control character U+FFFF"),
+        (
+            " ",
+            "segment 1 of the name starts or ends with a space, which no one can see",
+        ),
+        (
+            "a ",
+            "segment 1 of the name starts or ends with a space, which no one can see",
+        ),
+        (
+            "docs/ a",
+            "segment 2 of the name starts or ends with a space, which no one can see",
+        ),
+    ],
+)
+def test_names_that_read_other_than_they_are_refused(name: str, message: str) -> None:
+    with pytest.raises(InvalidNameError) as caught:
+        normalize_name(name)
+
+    assert caught.value.message == message
+
+
+def test_spaces_inside_a_segment_and_lookalike_slashes_are_fine() -> None:
+    assert normalize_name("Q3 results/a b.txt") == "Q3 results/a b.txt"
+    assert normalize_name("a\u2215b") == "a\u2215b"
