@@ -52,3 +52,26 @@ schemas: $(INSTALLED)
 ## Rewrite the event schemas, then docs/events.md, from the message models.
 contracts: schemas
 	$(PY) tools/events_page.py
+
+# --- Deployed stages: infra/ and docs/deployment.md ---------------------------
+
+STAGE ?= dev
+DEPLOY_ARGS ?=
+
+.PHONY: deploy destroy rehearse template
+
+## Deploy a stage to the account of your AWS credentials: make deploy STAGE=dev
+deploy: $(INSTALLED)
+	$(PY) -m infra.deploy deploy --stage $(STAGE) $(DEPLOY_ARGS)
+
+## Tear a stage down (DEPLOY_ARGS=--keep-data keeps its bucket, table and users).
+destroy: $(INSTALLED)
+	$(PY) -m infra.deploy destroy --stage $(STAGE) $(DEPLOY_ARGS)
+
+## Rehearse deploys without an account: lint, policies, a throwaway moto.
+rehearse: $(INSTALLED)
+	$(PY) -m pytest tests/infra $(PYTEST_ARGS)
+
+## Rewrite infra/template.json and .chalice/policy-*.json from their sources.
+template: $(INSTALLED)
+	$(PY) -m infra.generate

@@ -1,11 +1,12 @@
 """Every resource of the local stack and its settings, as plain data.
 
 Queue settings, rule patterns, CORS rules and the user pool's arguments are
-written down here once, so provisioning, the runner and (later) a check of the
-CloudFormation template all read the same values. Names of the resources the
-app uses come from `.chalice/config.json` (see `StackNames.from_env`); only
-the local-only helpers (the S3 notification and failure queues, the bus tap,
-one queue per `on_cw_event` handler) derive theirs from the app and stage.
+written down here once, so provisioning, the runner and the deployed stages'
+CloudFormation template (`infra/template.py`) all read the same values. Names
+of the resources the app uses come from `.chalice/config.json` (see
+`StackNames.from_env`); only the local-only helpers (the S3 notification and
+failure queues, the bus tap, one queue per `on_cw_event` handler) derive
+theirs from the app and stage.
 
 Nothing here talks to AWS.
 """
@@ -24,12 +25,14 @@ MINUTE = 60
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 
-# Chalice's default lambda_timeout; the config sets none.
+# Chalice's default lambda_timeout; the local stage sets none.
 LAMBDA_TIMEOUT_SECONDS = 60
 # AWS asks queues that feed Lambda for a visibility timeout of at least six
 # times the function's timeout, so a batch still running is not handed out
-# again while Lambda's poller retries.
-CONSUMER_VISIBILITY_TIMEOUT = 6 * LAMBDA_TIMEOUT_SECONDS
+# again while Lambda's poller retries. The deployed stages apply the same
+# factor to each consumer's own timeout (infra/stages.py).
+VISIBILITY_TIMEOUT_FACTOR = 6
+CONSUMER_VISIBILITY_TIMEOUT = VISIBILITY_TIMEOUT_FACTOR * LAMBDA_TIMEOUT_SECONDS
 CONSUMER_RETENTION = 4 * DAY
 # A failing message is tried this often before it is parked in the DLQ.
 CONSUMER_MAX_RECEIVE_COUNT = 5

@@ -1,0 +1,106 @@
+"""What every deployed stage shares: resource names, functions, settings.
+
+Names follow the local stage's rule, `<app>-<stage>-<what>`; the bucket alone
+also carries the account and region, because bucket names are global. The
+template writes names with CloudFormation's placeholders (`${Stage}`,
+`${AWS::AccountId}`, `${AWS::Region}`), which `Fn::Sub` fills in; the policy
+files under `.chalice/` use the same placeholders, which the deploy script
+fills in, so no account id is ever committed.
+
+A stage's Lambda settings (memory, timeout, policy file) live in
+`.chalice/config.json`, read here through the local stack's own reader: the
+consumers' queue visibility timeouts are derived from the same timeouts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from devstack.config import StageConfig, load_stage
+from devstack.resources import VISIBILITY_TIMEOUT_FACTOR, StackNames
+
+ROOT = Path(__file__).resolve().parents[1]
+APP_NAME = "filemanager"
+
+STAGE = "${Stage}"
+ACCOUNT = "${AWS::AccountId}"
+REGION = "${AWS::Region}"
+
+# Chalice names the API's function `api_handler`, the others by their handler.
+API_HANDLER = "api_handler"
+S3_HANDLER = "on_object_created"
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """An SQS consumer: the subscription it serves and where its queue is."""
+
+    subscription: str  # its key in chalicelib.messages.SUBSCRIPTIONS
+    handler: str  # its Chalice function
+    queue_variable: str  # the environment variable that names its queue
+
+    @property
+    def logical_name(self) -> str:
+        """`delete-file` as `DeleteFile`, for the template's logical ids."""
+        return "".join(part.capitalize() for part in self.subscription.split("-"))
+
+
+CONSUMERS = (
+    Consumer("delete-file", "on_delete_file", "DELETE_QUEUE_NAME"),
+    Consumer("change-feed", "on_change_event", "CHANGE_FEED_QUEUE_NAME"),
+)
+FUNCTIONS = (API_HANDLER, S3_HANDLER, *(c.handler for c in CONSUMERS))
+
+
+def stack_names(app: str, stage: str, account: str, region: str) -> StackNames:
+    """The names of one deployed stage's resources."""
+    prefix = f"{app}-{stage}"
+    return StackNames(
+        app=app,
+        stage=stage,
+        bucket=f"{prefix}-files-{account}-{region}",
+        table=f"{prefix}-files",
+        event_bus=f"{prefix}-bus",
+        delete_queue=f"{prefix}-delete-file",
+        change_feed_queue=f"{prefix}-change-feed",
+        user_pool=f"{prefix}-users",
+    )
+
+
+def placeholder_names(app: str = APP_NAME) -> StackNames:
+    """The names as the template and the policy files write them."""
+    return stack_names(app, STAGE, ACCOUNT, REGION)
+
+
+def fill(text: str, stage: str, account: str, region: str) -> str:
+    """Put one stage's values in place of the placeholders."""
+    for placeholder, value in ((STAGE, stage), (ACCOUNT, account), (REGION, region)):
+        text = text.replace(placeholder, value)
+    return text
+
+
+def function_name(names: StackNames, function: str) -> str:
+    """The Lambda function Chalice deploys for `function` in this stage."""
+    if function == API_HANDLER:
+        return names.prefix
+    return f"{names.prefix}-{function}"
+
+
+def stack_name(app: str, stage: str) -> str:
+    """The CloudFormation stack that holds one stage's infrastructure."""
+    return f"{app}-{stage}-infra"
+
+
+def policy_file(function: str) -> str:
+    """The policy file of `function`, relative to `.chalice/`."""
+    return f"policy-{function}.json"
+
+
+def load_deployed_stage(stage: str, project_dir: Path = ROOT) -> StageConfig:
+    return load_stage(project_dir, stage)
+
+
+def visibility_timeout(stage: StageConfig, consumer: Consumer) -> int:
+    """The consumer queue's visibility timeout for the stage's Lambda timeout."""
+    return VISIBILITY_TIMEOUT_FACTOR * stage.lambda_timeout(consumer.handler)

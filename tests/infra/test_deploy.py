@@ -1,0 +1,281 @@
+"""The deployed stages' settings and the deploy script's steps, one by one."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from devstack import resources
+from devstack.config import load_stage
+from infra.deploy import (
+    DeployError,
+    Options,
+    Target,
+    _check_stage,
+    app_environment,
+    build_project,
+    empty_and_delete_bucket,
+    policy_files,
+    stack_parameters,
+)
+from infra.stages import (
+    ACCOUNT,
+    CONSUMERS,
+    FUNCTIONS,
+    REGION,
+    ROOT,
+    STAGE,
+    load_deployed_stage,
+    policy_file,
+    visibility_timeout,
+)
+from infra.template import output_variables, parameters, visibility_parameter
+
+DEPLOYED_STAGES = ("dev", "prod")
+
+
+def _stage_settings(stage: str) -> dict[str, Any]:
+    settings: dict[str, Any] = load_stage(ROOT, stage).raw["stages"][stage]
+    return settings
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_a_deployed_stage_gives_every_function_memory_a_timeout_and_its_policy(
+    stage: str,
+) -> None:
+    settings = _stage_settings(stage)
+
+    functions = settings["lambda_functions"]
+
+    assert settings["autogen_policy"] is False
+    assert set(functions) == set(FUNCTIONS)
+    for function, config in functions.items():
+        assert config["lambda_memory_size"] >= 128
+        assert config["lambda_timeout"] >= 1
+        assert config["iam_policy_file"] == policy_file(function)
+        assert (ROOT / ".chalice" / config["iam_policy_file"]).exists()
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_a_deployed_stage_uses_api_gateways_authorizer_and_no_local_endpoint(
+    stage: str,
+) -> None:
+    config = load_deployed_stage(stage)
+
+    _check_stage(config)
+
+    assert config.env["AUTH_MODE"] == "gateway"
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_no_resource_name_id_or_secret_is_committed_for_a_deployed_stage(
+    stage: str,
+) -> None:
+    from_the_stack = {*output_variables().values(), "CURSOR_SECRET"}
+
+    committed = set(load_deployed_stage(stage).env)
+
+    assert committed & from_the_stack == set()
+
+
+def test_the_deploy_refuses_a_stage_that_turns_the_authorizer_off() -> None:
+    with pytest.raises(DeployError, match="AUTH_MODE=app"):
+        _check_stage(load_stage(ROOT, "local"))
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_a_deployed_stages_name_is_one_the_template_takes(stage: str) -> None:
+    assert re.fullmatch(parameters()["Stage"]["AllowedPattern"], stage)
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_a_consumer_queue_waits_six_times_its_functions_timeout(stage: str) -> None:
+    config = load_deployed_stage(stage)
+    target = Target(region="eu-west-1")
+
+    passed = {
+        p["ParameterKey"]: p.get("ParameterValue")
+        for p in stack_parameters(config, Options(stage, target), exists=False)
+    }
+
+    for consumer in CONSUMERS:
+        timeout = config.lambda_timeout(consumer.handler)
+        assert int(passed[visibility_parameter(consumer)]) == 6 * timeout
+        assert visibility_timeout(config, consumer) == 6 * timeout
+
+
+def test_the_local_consumer_queues_wait_six_times_their_functions_timeout() -> None:
+    local = load_stage(ROOT, "local")
+
+    for consumer in CONSUMERS:
+        needed = resources.VISIBILITY_TIMEOUT_FACTOR * local.lambda_timeout(
+            consumer.handler
+        )
+        assert needed <= resources.CONSUMER_VISIBILITY_TIMEOUT
+
+
+def test_a_new_stack_gets_every_parameter_spelled_out() -> None:
+    config = load_deployed_stage("dev")
+
+    passed = stack_parameters(config, Options("dev", Target("eu-west-1")), False)
+
+    assert {p["ParameterKey"] for p in passed} == set(parameters())
+    assert all("ParameterValue" in p for p in passed)
+    assert {"ParameterKey": "AllowedOrigins", "ParameterValue": "*"} in passed
+
+
+def test_an_update_keeps_the_origins_and_alarm_topic_it_is_not_given() -> None:
+    config = load_deployed_stage("prod")
+    options = Options("prod", Target("eu-west-1"), allowed_origins="https://a.b")
+
+    passed = {p["ParameterKey"]: p for p in stack_parameters(config, options, True)}
+
+    assert passed["AllowedOrigins"]["ParameterValue"] == "https://a.b"
+    assert passed["AlarmTopicArn"] == {
+        "ParameterKey": "AlarmTopicArn",
+        "UsePreviousValue": True,
+    }
+    assert passed["Stage"]["ParameterValue"] == "prod"
+
+
+def test_the_apps_settings_come_from_the_stacks_outputs() -> None:
+    outputs = {key: f"value-of-{key}" for key in output_variables()}
+
+    env = app_environment(outputs, "s3cr3t")
+
+    assert env["FILES_BUCKET"] == "value-of-FilesBucketName"
+    assert env["COGNITO_USER_POOL_ARN"] == "value-of-UserPoolArn"
+    assert env["CURSOR_SECRET"] == "s3cr3t"
+
+
+def test_a_stack_without_an_output_the_app_needs_stops_the_deploy() -> None:
+    outputs = {key: "x" for key in output_variables() if key != "UserPoolArn"}
+
+    with pytest.raises(DeployError, match="UserPoolArn"):
+        app_environment(outputs, "s3cr3t")
+
+
+# --- the project chalice deploys ---------------------------------------------
+
+
+@pytest.fixture
+def project_env() -> dict[str, str]:
+    outputs = {key: f"stack-{key}" for key in output_variables()}
+    return app_environment(outputs, "generated-secret")
+
+
+def _build(tmp_path: Path, env: dict[str, str], **options: Any) -> Path:
+    config = load_deployed_stage("dev")
+    chosen = Options(
+        "dev",
+        Target("eu-west-1"),
+        work_dir=tmp_path / "work",
+        state_dir=tmp_path / "state",
+        **options,
+    )
+    return build_project(config, env, "210987654321", chosen)
+
+
+def test_the_project_carries_the_stacks_values_as_the_stages_variables(
+    tmp_path: Path, project_env: dict[str, str]
+) -> None:
+    project = _build(tmp_path, project_env)
+
+    config = json.loads((project / ".chalice" / "config.json").read_text())
+
+    assert list(config["stages"]) == ["dev"]
+    env = config["stages"]["dev"]["environment_variables"]
+    assert {k: env[k] for k in project_env} == project_env
+    assert env["AUTH_MODE"] == "gateway"
+
+
+def test_the_projects_policies_name_the_stage_account_and_region(
+    tmp_path: Path, project_env: dict[str, str]
+) -> None:
+    project = _build(tmp_path, project_env)
+
+    for name in policy_files(load_deployed_stage("dev")):
+        text = (project / ".chalice" / name).read_text()
+        assert STAGE not in text
+        assert ACCOUNT not in text
+        assert REGION not in text
+        assert "filemanager-dev-" in text
+        assert ":eu-west-1:210987654321:" in text
+
+
+def test_the_project_ships_the_apps_code_its_requirements_and_keeps_state_apart(
+    tmp_path: Path, project_env: dict[str, str]
+) -> None:
+    project = _build(tmp_path, project_env)
+
+    assert (project / "app.py").resolve() == ROOT / "app.py"
+    assert (project / "chalicelib" / "settings.py").resolve() == (
+        ROOT / "chalicelib" / "settings.py"
+    )
+    assert (project / "requirements.txt").resolve() == ROOT / "requirements.txt"
+    assert (project / ".chalice" / "deployed").resolve() == tmp_path / "state"
+
+
+def test_a_rehearsal_project_has_the_app_without_its_routes(
+    tmp_path: Path, project_env: dict[str, str]
+) -> None:
+    project = _build(tmp_path, project_env, skip_rest_api=True, with_requirements=False)
+
+    assert "app.routes.clear()" in (project / "app.py").read_text()
+    assert (project / "complete_app.py").resolve() == ROOT / "app.py"
+    assert not (project / "requirements.txt").exists()
+
+
+def test_building_the_project_again_turns_a_rehearsal_back_into_the_app(
+    tmp_path: Path, project_env: dict[str, str]
+) -> None:
+    _build(tmp_path, project_env, skip_rest_api=True, with_requirements=False)
+
+    project = _build(tmp_path, project_env)
+
+    assert (project / "app.py").resolve() == ROOT / "app.py"
+    assert (project / "requirements.txt").exists()
+
+
+# --- teardown ----------------------------------------------------------------
+
+
+@pytest.fixture
+def s3() -> Iterator[Any]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        patch.delenv("AWS_PROFILE", raising=False)
+        with mock_aws():
+            yield boto3.client("s3", region_name="us-east-1")
+
+
+def test_a_bucket_is_emptied_of_objects_versions_and_delete_markers_then_deleted(
+    s3: Any,
+) -> None:
+    s3.create_bucket(Bucket="doomed")
+    s3.put_bucket_versioning(
+        Bucket="doomed", VersioningConfiguration={"Status": "Enabled"}
+    )
+    for n in range(3):
+        s3.put_object(Bucket="doomed", Key=f"files/a/{n}", Body=b"one")
+        s3.put_object(Bucket="doomed", Key=f"files/a/{n}", Body=b"two")
+    s3.delete_object(Bucket="doomed", Key="files/a/0")
+
+    empty_and_delete_bucket(s3, "doomed")
+
+    assert s3.list_buckets()["Buckets"] == []
+
+
+def test_emptying_a_bucket_that_is_gone_already_is_fine(s3: Any) -> None:
+    empty_and_delete_bucket(s3, "never-made")
+
+    assert s3.list_buckets()["Buckets"] == []
