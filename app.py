@@ -5,9 +5,10 @@ else. Each turns its input into a typed model, calls one service in
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
-from chalice import Chalice
-from chalice.app import S3Event, SQSEvent
+from chalice import Chalice, Rate
+from chalice.app import CloudWatchEvent, S3Event, SQSEvent
 
 from chalicelib import bootstrap
 from chalicelib.api import (
@@ -22,6 +23,7 @@ from chalicelib.api import (
     ListFilesQuery,
 )
 from chalicelib.batches import queue_message
+from chalicelib.domain import utc_now
 from chalicelib.logs import configure_logging
 from chalicelib.openapi import OpenApiDocument, load_openapi
 from chalicelib.tracing import new_trace_id, traced
@@ -101,3 +103,37 @@ def on_delete_file(event: SQSEvent) -> None:
 @app.on_sqs_message(queue=os.environ.get("CHANGE_FEED_QUEUE_NAME", ""), batch_size=10)
 def on_change_event(event: SQSEvent) -> None:
     bootstrap.change_recorder().consume([queue_message(r) for r in event])
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def sweep_index(event: CloudWatchEvent) -> None:
+    trace_id = new_trace_id()
+    with traced(trace_id):
+        bootstrap.sweeper().sweep(_scheduled_time(event), trace_id)
+
+
+def _scheduled_time(event: CloudWatchEvent) -> datetime:
+    # The time the run was due, so that a late start judges ages as it would
+    # have on time.
+    try:
+        due = datetime.fromisoformat(event.time)
+    except (TypeError, ValueError):
+        return utc_now()
+    return due if due.tzinfo else due.replace(tzinfo=UTC)
+
+
+@app.on_cw_event(
+    {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Deleted"],
+        "detail": {"bucket": {"name": [os.environ.get("FILES_BUCKET", "")]}},
+    }
+)
+def on_object_deleted(event: CloudWatchEvent) -> None:
+    # EventBridge carries the key as stored, not URL-encoded as S3's own
+    # notifications do; our keys hold no character either would change.
+    trace_id = new_trace_id()
+    with traced(trace_id):
+        bootstrap.object_deletions().object_deleted(
+            event.detail["object"]["key"], trace_id
+        )

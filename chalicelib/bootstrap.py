@@ -18,6 +18,7 @@ from chalicelib.changes import ChangeFeed, ChangeRecorder
 from chalicelib.cursors import CursorCodec
 from chalicelib.deletes import DeleteProcessor
 from chalicelib.files import FileService
+from chalicelib.housekeeping import ObjectDeletions, Sweeper
 from chalicelib.settings import get_settings
 from chalicelib.uploads import UploadProcessor
 
@@ -72,6 +73,22 @@ def delete_processor() -> DeleteProcessor:
 
 
 @functools.cache
+def sweeper() -> Sweeper:
+    return Sweeper(
+        index=_index(),
+        store=_store(),
+        bus=_bus(),
+        uploads=upload_processor(),
+        presign_ttl_seconds=get_settings().presign_ttl_seconds,
+    )
+
+
+@functools.cache
+def object_deletions() -> ObjectDeletions:
+    return ObjectDeletions(index=_index(), store=_store(), bus=_bus())
+
+
+@functools.cache
 def change_recorder() -> ChangeRecorder:
     return ChangeRecorder(log=_change_log(), acknowledger=_acknowledger())
 
@@ -89,6 +106,8 @@ def reset() -> None:
         file_service,
         upload_processor,
         delete_processor,
+        sweeper,
+        object_deletions,
         change_recorder,
         change_feed,
     )

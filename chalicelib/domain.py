@@ -20,6 +20,8 @@ class FileStatus(StrEnum):
 # bytes may still be wanted. REJECTED holds neither.
 HOLDS_NAME = frozenset({FileStatus.PENDING, FileStatus.AVAILABLE, FileStatus.DELETING})
 KEEPS_OBJECT = HOLDS_NAME
+# Statuses a record should leave soon: one stuck in them is the sweep's work.
+NEEDS_ATTENTION = frozenset({FileStatus.PENDING, FileStatus.DELETING})
 
 KEY_PREFIX = "files/"
 _OBJECT_KEY = re.compile(
@@ -69,6 +71,9 @@ class FileRecord:
     sha256: str | None = None
     sha256_verified: bool = False
     rejected_reason: str | None = None
+    # When the record took its current status; None while that is its
+    # creation. The housekeeping sweep tells stuck records by it.
+    status_since: datetime | None = None
     # Events committed with the record's last change and not yet published
     # (a transactional outbox: the change and its events cannot part).
     outbox: tuple[str, ...] = ()
@@ -76,6 +81,15 @@ class FileRecord:
     @property
     def key(self) -> str:
         return object_key(self.owner, self.file_id)
+
+    @property
+    def in_status_since(self) -> datetime:
+        return self.status_since or self.created_at
+
+    @property
+    def needs_attention(self) -> bool:
+        """In a passing status that the housekeeping sweep watches."""
+        return self.status in NEEDS_ATTENTION
 
     @property
     def holds_name(self) -> bool:

@@ -118,7 +118,9 @@ class FileService:
             return DeleteAccepted(file_id=file_id, status="DELETED")
         marked = record
         if record.status is not FileStatus.DELETING:
-            marked = record.evolve(status=FileStatus.DELETING)
+            marked = record.evolve(
+                status=FileStatus.DELETING, status_since=self.clock()
+            )
             self.index.transition(record, marked)
         commands = messages_about("DeleteFile", marked, trace_id, marked.sequence)
         try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from chalicelib.domain import FileRecord, StoredObject
+from chalicelib.domain import FileRecord, FileStatus, StoredObject
 from chalicelib.messages import Message
 
 
@@ -58,6 +58,15 @@ class FileIndex(Protocol):
         limit: int,
         start: dict[str, str] | None,
     ) -> ListingPage: ...
+
+    def needing_attention(
+        self, status: FileStatus, since_before: datetime, limit: int
+    ) -> list[FileRecord]:
+        """Up to `limit` records in `status` since before `since_before`.
+
+        Oldest first, read from an index of only the records in a passing
+        status (`PENDING`, `DELETING`), never from a scan of the table.
+        """
 
 
 class ObjectStore(Protocol):

@@ -24,13 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.adapters.table_schema import NEEDS_ATTENTION_INDEX
 from chalicelib.domain import KEY_PREFIX
 from devstack.resources import StackNames
 from infra.stages import (
     API_HANDLER,
     CONSUMERS,
     FUNCTIONS,
+    OBJECT_DELETED_HANDLER,
     S3_HANDLER,
+    SWEEPER,
     Consumer,
     function_name,
 )
@@ -58,6 +61,10 @@ class Arns:
     @property
     def indexes(self) -> str:
         return f"{self.table}/index/*"
+
+    @property
+    def attention_index(self) -> str:
+        return f"{self.table}/index/{NEEDS_ATTENTION_INDEX}"
 
     @property
     def bucket(self) -> str:
@@ -185,6 +192,43 @@ def _change_feed(arns: Arns, reader: Consumer) -> list[Grant]:
     ]
 
 
+def _sweeper(arns: Arns) -> list[Grant]:
+    # Settling an upload runs the S3 handler's rules, so it needs their calls.
+    return [
+        Grant(
+            "FileIndex",
+            (
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ),
+            (arns.table,),
+        ),
+        Grant(
+            "ReadRecordsNeedingAttention", ("dynamodb:Query",), (arns.attention_index,)
+        ),
+        Grant(
+            "ReadAndRemoveObjects", ("s3:GetObject", "s3:DeleteObject"), (arns.objects,)
+        ),
+        Grant("TellMissingFromForbidden", ("s3:ListBucket",), (arns.bucket,)),
+        _publish(arns),
+    ]
+
+
+def _object_deleted_handler(arns: Arns) -> list[Grant]:
+    return [
+        Grant(
+            "FileIndex",
+            ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+            (arns.table,),
+        ),
+        Grant("LookForTheObject", ("s3:GetObject",), (arns.objects,)),
+        Grant("TellMissingFromForbidden", ("s3:ListBucket",), (arns.bucket,)),
+        _publish(arns),
+    ]
+
+
 _CONSUMER_GRANTS: dict[str, Callable[[Arns, Consumer], list[Grant]]] = {
     "delete-file": _delete_consumer,
     "change-feed": _change_feed,
@@ -198,6 +242,10 @@ def grants(function: str, arns: Arns) -> list[Grant]:
         own = _api_handler(arns)
     elif function == S3_HANDLER:
         own = _s3_handler(arns)
+    elif function == SWEEPER:
+        own = _sweeper(arns)
+    elif function == OBJECT_DELETED_HANDLER:
+        own = _object_deleted_handler(arns)
     elif function in consumers:
         reader = consumers[function]
         own = _CONSUMER_GRANTS[reader.subscription](arns, reader)

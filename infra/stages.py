@@ -30,6 +30,9 @@ REGION = "${AWS::Region}"
 # Chalice names the API's function `api_handler`, the others by their handler.
 API_HANDLER = "api_handler"
 S3_HANDLER = "on_object_created"
+# Housekeeping: the scheduled sweep, and S3's "Object Deleted" events.
+SWEEPER = "sweep_index"
+OBJECT_DELETED_HANDLER = "on_object_deleted"
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,13 @@ CONSUMERS = (
     Consumer("delete-file", "on_delete_file", "DELETE_QUEUE_NAME"),
     Consumer("change-feed", "on_change_event", "CHANGE_FEED_QUEUE_NAME"),
 )
-FUNCTIONS = (API_HANDLER, S3_HANDLER, *(c.handler for c in CONSUMERS))
+FUNCTIONS = (
+    API_HANDLER,
+    S3_HANDLER,
+    *(c.handler for c in CONSUMERS),
+    SWEEPER,
+    OBJECT_DELETED_HANDLER,
+)
 
 
 def stack_names(app: str, stage: str, account: str, region: str) -> StackNames:

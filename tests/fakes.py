@@ -157,6 +157,19 @@ class InMemoryFileIndex:
             next_position={"after": page[-1][0]} if more and page else None,
         )
 
+    def needing_attention(
+        self, status: FileStatus, since_before: datetime, limit: int
+    ) -> list[FileRecord]:
+        self.refusals.check("needing_attention")
+        stuck = [
+            r
+            for r in self.records.values()
+            if r.status is status
+            and r.needs_attention
+            and r.in_status_since < since_before
+        ]
+        return sorted(stuck, key=lambda r: r.in_status_since)[:limit]
+
     def _listed_entries(
         self, owner: str, prefix: str, delimiter: str | None
     ) -> list[tuple[str, FileRecord | None]]:

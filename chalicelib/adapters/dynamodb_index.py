@@ -7,13 +7,18 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters.dynamodb_items import from_item, to_item, translated
-from chalicelib.adapters.table_schema import BY_FOLDER_INDEX, BY_NAME_INDEX
+from chalicelib.adapters.table_schema import (
+    ATTENTION_SHARDS,
+    BY_FOLDER_INDEX,
+    BY_NAME_INDEX,
+    NEEDS_ATTENTION_INDEX,
+)
 from chalicelib.domain import FileRecord, FileStatus
 from chalicelib.errors import (
     ConcurrentUpdateError,
@@ -56,6 +61,19 @@ def _folder_pk(owner: str, folder: str) -> str:
     return f"{owner}#{folder}"
 
 
+def _attention_pk(status: FileStatus, shard: int) -> str:
+    return f"{status.value}#{shard}"
+
+
+def _attention_shard(file_id: str) -> int:
+    return int(_digest(file_id)[:8], 16) % ATTENTION_SHARDS
+
+
+def _sortable_time(moment: datetime) -> str:
+    # One fixed width and zone, so that string order is time order.
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _record_values(record: FileRecord) -> dict[str, Any]:
     values: dict[str, Any] = {
         "pk": _user_pk(record.owner),
@@ -73,8 +91,21 @@ def _record_values(record: FileRecord) -> dict[str, Any]:
         "sha256": record.sha256,
         "sha256_verified": record.sha256_verified,
         "rejected_reason": record.rejected_reason,
+        "status_since": (
+            record.status_since.isoformat() if record.status_since else None
+        ),
         "outbox": list(record.outbox) or None,
     }
+    if record.needs_attention:
+        # Written with the status itself, so the sweep's index never lags it.
+        values |= {
+            "attention_pk": _attention_pk(
+                record.status, _attention_shard(record.file_id)
+            ),
+            "attention_sk": (
+                f"{_sortable_time(record.in_status_since)}#{record.file_id}"
+            ),
+        }
     if record.status is FileStatus.AVAILABLE:
         values |= {
             "list_pk": record.owner,
@@ -104,6 +135,7 @@ def _record_of(values: dict[str, Any]) -> FileRecord:
         sha256=values.get("sha256"),
         sha256_verified=bool(values.get("sha256_verified", False)),
         rejected_reason=values.get("rejected_reason"),
+        status_since=_parse_time(values.get("status_since")),
         outbox=tuple(values.get("outbox") or ()),
     )
 
@@ -265,6 +297,40 @@ class DynamoDBFileIndex:
             next_position = {k: last[k] for k in (*_KEY_ATTRS, pk_attr, sk_attr)}
         return ListingPage(files=files, folders=folders, next_position=next_position)
 
+    def needing_attention(
+        self, status: FileStatus, since_before: datetime, limit: int
+    ) -> list[FileRecord]:
+        found: list[FileRecord] = []
+        for shard in range(ATTENTION_SHARDS):
+            found += self._attention_shard(status, shard, since_before, limit)
+        found.sort(key=lambda record: record.in_status_since)
+        return found[:limit]
+
+    def _attention_shard(
+        self, status: FileStatus, shard: int, since_before: datetime, limit: int
+    ) -> list[FileRecord]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": NEEDS_ATTENTION_INDEX,
+            "KeyConditionExpression": "attention_pk = :pk AND attention_sk < :before",
+            "ExpressionAttributeValues": to_item(
+                {
+                    ":pk": _attention_pk(status, shard),
+                    ":before": _sortable_time(since_before),
+                }
+            ),
+        }
+        found: list[FileRecord] = []
+        while len(found) < limit:
+            request["Limit"] = limit - len(found)
+            with _dynamodb_errors("read records needing attention"):
+                answer = self._client.query(**request)
+            found += [_record_of(from_item(item)) for item in answer["Items"]]
+            if "LastEvaluatedKey" not in answer:
+                break
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return found
+
     # --- building blocks -------------------------------------------------
 
     def _put(self, values: dict[str, Any], condition: str) -> dict[str, Any]:
@@ -344,8 +410,8 @@ class DynamoDBFileIndex:
         """Delete folder entries whose count fell to zero.
 
         LIMITATION: this runs after the transaction that lowered the count, so
-        a crash in between leaves an empty folder listed until the
-        housekeeping sweep drops it.
+        a crash in between leaves an empty folder listed (the housekeeping
+        sweep does not drop such entries yet).
         """
         for folder in (f for f, d in deltas.items() if d < 0):
             try:

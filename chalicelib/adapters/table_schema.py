@@ -12,6 +12,12 @@ Two sparse indexes serve listing. Only available files (and folders that hold
 any) carry their attributes, so a page never reads a hidden record:
 `by_name` lists every file of a user in name order, `by_folder` one folder's
 files and immediate sub-folders.
+
+A third sparse index, `needs_attention`, holds only records in a passing
+status (`PENDING`, `DELETING`), keyed by status and shard and sorted by when
+they took it, so the housekeeping sweep reads the stuck ones oldest first
+without a scan. The shard (from the file id) spreads uploads being created
+over several partitions of the index.
 """
 
 from __future__ import annotations
@@ -20,11 +26,22 @@ from typing import Any
 
 BY_NAME_INDEX = "by_name"
 BY_FOLDER_INDEX = "by_folder"
+NEEDS_ATTENTION_INDEX = "needs_attention"
+ATTENTION_SHARDS = 4
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
     """Keyword arguments for DynamoDB's CreateTable."""
-    string_keys = ("pk", "sk", "list_pk", "list_sk", "folder_pk", "folder_sk")
+    string_keys = (
+        "pk",
+        "sk",
+        "list_pk",
+        "list_sk",
+        "folder_pk",
+        "folder_sk",
+        "attention_pk",
+        "attention_sk",
+    )
     return {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
@@ -49,6 +66,14 @@ def table_definition(table_name: str) -> dict[str, Any]:
                 "KeySchema": [
                     {"AttributeName": "folder_pk", "KeyType": "HASH"},
                     {"AttributeName": "folder_sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": NEEDS_ATTENTION_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "attention_pk", "KeyType": "HASH"},
+                    {"AttributeName": "attention_sk", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             },

@@ -27,10 +27,12 @@ from infra.stages import (
     APP_NAME,
     CONSUMERS,
     FUNCTIONS,
+    OBJECT_DELETED_HANDLER,
     REGION,
     ROOT,
     S3_HANDLER,
     STAGE,
+    SWEEPER,
     placeholder_names,
 )
 from tests.infra import iam
@@ -68,10 +70,13 @@ NOT_SEEN_IN_TESTS: dict[tuple[str, str], str] = {
         "itself (chalicelib/batches.py); the app tier fails only the delete "
         "consumer's batches partway"
     ),
-    (S3_HANDLER, "s3:ListBucket"): (
-        "S3 answers HeadObject on a missing key with 404 only to a caller "
-        "that may list the bucket, and with 403 to anyone else"
-    ),
+    **{
+        (function, "s3:ListBucket"): (
+            "S3 answers HeadObject on a missing key with 404 only to a caller "
+            "that may list the bucket, and with 403 to anyone else"
+        )
+        for function in (S3_HANDLER, SWEEPER, OBJECT_DELETED_HANDLER)
+    },
     (S3_HANDLER, "sqs:SendMessage"): (
         "Lambda sends an event that failed every retry to the on-failure "
         "destination with the function's role"
