@@ -75,7 +75,9 @@ class FileService:
     def list_files(self, owner: str, query: ListFilesQuery) -> FileListing:
         scope = {"prefix": query.prefix, "delimiter": query.delimiter}
         start = (
-            self.cursors.decode(owner, scope, query.cursor) if query.cursor else None
+            self.cursors.decode(owner, scope, query.cursor)
+            if query.cursor is not None
+            else None
         )
         page = self.index.list_page(
             owner, query.prefix, query.delimiter, query.limit, start

@@ -61,6 +61,17 @@ def validation_error(error: ValidationError, what: str) -> ValidationFailedError
     return ValidationFailedError(f"{what} is not valid: {summary}", details=problems)
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # With a key given twice, parsers disagree on which value counts (Python
+    # takes the last); a 400 leaves no room for a proxy and us to differ.
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise ValueError(f"key {key!r} is given more than once")
+        document[key] = value
+    return document
+
+
 class ApiCall:
     """One request, as the route functions see it."""
 
@@ -89,9 +100,11 @@ class ApiCall:
         if media_type.strip().lower() != "application/json":
             raise UnsupportedMediaTypeError("request body must be application/json")
         try:
-            document = json.loads(raw)
-        # ValueError covers bad UTF-8 and bad JSON, and also numbers too long
-        # to convert; nesting too deep for the parser is a RecursionError.
+            # JSON between systems is UTF-8 (RFC 8259); json.loads would also
+            # guess UTF-16 or UTF-32 from raw bytes.
+            document = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
+        # ValueError covers bad UTF-8, bad JSON, a repeated key and numbers too
+        # long to convert; nesting too deep for the parser is a RecursionError.
         except (ValueError, RecursionError) as exc:
             raise BadRequestError(f"request body is not valid JSON: {exc}") from exc
         if not isinstance(document, dict):
@@ -102,7 +115,8 @@ class ApiCall:
             raise validation_error(exc, "request body") from exc
 
     def query(self, model: type[Model]) -> Model:
-        params = self._request.query_params or {}
+        # Chalice's MultiDict; {} without a query, which is never asked getlist.
+        params: Any = self._request.query_params or {}
         repeated = sorted(k for k in params if len(params.getlist(k)) > 1)
         if repeated:
             # Which of two values to take is a guess; a clear 400 is not.

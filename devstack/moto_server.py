@@ -27,6 +27,9 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+# The JSON protocol's name for SQS ReceiveMessage, as boto3 sends it.
+LONG_POLL_TARGET = "AmazonSQS.ReceiveMessage"
+
 
 class OneRequestAtATime:
     """Serve moto's requests one after another, on concurrent connections.
@@ -34,6 +37,11 @@ class OneRequestAtATime:
     moto's backends are not thread-safe: two TransactWriteItems at once (the
     API and the event runner, or a few clients) break its table copy with
     "dictionary changed size during iteration", and the caller gets a 500.
+
+    SQS's ReceiveMessage is let through: a long poll waits on its queue's own
+    condition, which moto's queues are built for. Under the lock, each of the
+    event runner's long polls would stall every other request for its whole
+    wait (seconds per call), and no message could arrive to end it early.
     """
 
     def __init__(self, app: Any) -> None:
@@ -41,6 +49,8 @@ class OneRequestAtATime:
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("HTTP_X_AMZ_TARGET") == LONG_POLL_TARGET:
+            return list(self._app(environ, start_response))
         with self._lock:
             return list(self._app(environ, start_response))
 

@@ -31,9 +31,15 @@ ERRORS = {
     "410": "The changes after this cursor expired: list again, then follow "
     "GET /changes/latest.",
     "413": "The request body is too large; bytes go to the presigned URL.",
+    "414": "The URL is too long: the HTTP server in front of the API refuses it "
+    "before the API runs, so the body may not be JSON.",
     "415": "The request body is not application/json.",
     "503": "A dependency failed; nothing changed, try again.",
 }
+
+# Answered in front of the API (API Gateway, or `chalice local`'s HTTP server),
+# so no body schema is promised for them.
+FRONT_DOOR_ERRORS = {"414"}
 
 # (path, method) -> what the route takes and answers.
 ROUTES: dict[tuple[str, str], dict[str, Any]] = {
@@ -41,34 +47,34 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Create a file and get a presigned upload form",
         "body": api.CreateFileRequest,
         "answer": (201, api.CreatedFile),
-        "errors": ["400", "401", "409", "413", "415", "503"],
+        "errors": ["400", "401", "409", "413", "414", "415", "503"],
     },
     ("/files", "get"): {
         "summary": "List available files, one page at a time",
         "query": api.ListFilesQuery,
         "answer": (200, api.FileListing),
-        "errors": ["400", "401", "503"],
+        "errors": ["400", "401", "414", "503"],
     },
     ("/files/{file_id}", "get"): {
         "summary": "Describe a file; an available one comes with a download URL",
         "answer": (200, api.FileDetails),
-        "errors": ["401", "404", "503"],
+        "errors": ["401", "404", "414", "503"],
     },
     ("/files/{file_id}", "delete"): {
         "summary": "Delete a file (asynchronously, once the command is accepted)",
         "answer": (202, api.DeleteAccepted),
-        "errors": ["401", "404", "409", "503"],
+        "errors": ["401", "404", "409", "414", "503"],
     },
     ("/changes", "get"): {
         "summary": "What changed in the caller's files after a cursor",
         "query": api.ChangesQuery,
         "answer": (200, api.ChangesView),
-        "errors": ["400", "401", "410", "503"],
+        "errors": ["400", "401", "410", "414", "503"],
     },
     ("/changes/latest", "get"): {
         "summary": "A cursor at the latest change, reading no history",
         "answer": (200, api.LatestCursor),
-        "errors": ["401", "503"],
+        "errors": ["401", "414", "503"],
     },
 }
 
@@ -136,7 +142,11 @@ def _operation(path: str, spec: dict[str, Any]) -> dict[str, Any]:
             },
         }
     for code in spec["errors"]:
-        operation["responses"][code] = _json_response(ERRORS[code], api.ErrorBody)
+        operation["responses"][code] = (
+            {"description": ERRORS[code]}
+            if code in FRONT_DOOR_ERRORS
+            else _json_response(ERRORS[code], api.ErrorBody)
+        )
     return operation
 
 

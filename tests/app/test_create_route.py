@@ -361,3 +361,26 @@ def test_the_body_limit_is_16_kib_exactly(files: FileManager, stack: Stack) -> N
 
     assert at_limit.status_code == 201
     assert over_limit.status_code == 413
+
+
+def test_a_key_given_twice_in_the_body_is_a_400_and_stores_nothing(
+    files: FileManager, stack: Stack
+) -> None:
+    answer = _post(files, '{"name": "a.txt", "size": 1, "name": "b.txt"}')
+
+    assert answer.status_code == 400
+    assert answer.json_body["Code"] == "BadRequest"
+    assert "'name' is given more than once" in answer.json_body["Message"]
+    assert stack.table_items() == []
+
+
+def test_a_body_in_utf_16_is_a_400_as_json_is_utf_8(
+    files: FileManager, stack: Stack
+) -> None:
+    body = json.dumps({"name": "a.txt", "size": 1}).encode("utf-16")
+
+    answer = _post(files, body)
+
+    assert answer.status_code == 400
+    assert answer.json_body["Message"].startswith("request body is not valid JSON: ")
+    assert stack.table_items() == []
