@@ -57,7 +57,7 @@ class CursorCodec:
             raise InvalidCursorError("cursor is from an older version of the API")
         if body.get("s") != _scope(owner, query):
             raise InvalidCursorError(
-                "cursor belongs to another listing (other prefix, delimiter or user)"
+                "cursor belongs to another listing or feed, or to another user"
             )
         position = body.get("p")
         if not isinstance(position, dict):

@@ -218,7 +218,12 @@ class FileDeletedV1(Message):
     KIND = "event"
     TYPE = "FileDeleted"
     VERSION = 1
-    DESCRIPTION = "A file's object and record are gone; its name is free."
+    DESCRIPTION = (
+        "A file's object and record are gone; its name is free. It follows "
+        "a delete through the API (also of a file never uploaded) and the "
+        "removal of an object outside the API; an upload that expired "
+        "unfinished goes without an event."
+    )
     data: FileDeletedData
 
     @classmethod
@@ -234,7 +239,8 @@ class FileDeletedV2(Message):
     VERSION = 2
     DESCRIPTION = (
         "A file is gone. Version 2 carries the whole `file` as it was, so a "
-        "consumer can account for its size and hash without a lookup."
+        "consumer can account for its size and hash without a lookup; a file "
+        "never uploaded has `uploaded_at` and `etag` null and held no bytes."
     )
     data: FileDeletedV2Data
 

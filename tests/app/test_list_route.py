@@ -9,7 +9,7 @@ import pytest
 
 from tests.app.conftest import BOB, TABLE, FileManager, Stack
 
-ANOTHER_LISTING = "cursor belongs to another listing (other prefix, delimiter or user)"
+ANOTHER_LISTING = "cursor belongs to another listing or feed, or to another user"
 NOT_OURS = "cursor is not one this API issued"
 
 

@@ -12,7 +12,7 @@ from chalicelib.errors import InvalidCursorError
 QUERY = {"prefix": "docs/", "delimiter": "/"}
 POSITION = {"pk": "USER#user-a", "sk": "FILE#0123", "list_sk": "docs/é.txt"}
 NOT_OURS = "cursor is not one this API issued"
-ANOTHER_LISTING = "cursor belongs to another listing (other prefix, delimiter or user)"
+ANOTHER_LISTING = "cursor belongs to another listing or feed, or to another user"
 
 
 def _swap_middle_character(cursor: str) -> str:
