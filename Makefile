@@ -75,3 +75,8 @@ rehearse: $(INSTALLED)
 ## Rewrite infra/template.json and .chalice/policy-*.json from their sources.
 template: $(INSTALLED)
 	$(PY) -m infra.generate
+
+## Every benchmark, one table (docs/benchmarks.md): make bench BENCH_ARGS=--quick
+.PHONY: bench
+bench: $(INSTALLED)
+	$(PY) -m bench $(BENCH_ARGS)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
-
-import jwt
+from typing import TYPE_CHECKING
 
 from chalicelib.errors import DependencyUnavailableError, UnauthorizedError
 from chalicelib.settings import Settings
+
+if TYPE_CHECKING:
+    import jwt
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ class Caller:
 
 @functools.cache
 def _jwks_client(url: str) -> jwt.PyJWKClient:
+    import jwt  # here, not at the top: event handlers never pay for PyJWT
+
     # Cached per process: keys are fetched once, refetched when an unknown
     # `kid` shows up (a key rotation).
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=5)
@@ -49,6 +53,8 @@ def _raw_token(authorization: str | None) -> str:
 
 def authenticate(authorization: str | None, settings: Settings) -> Caller:
     """The caller behind an `Authorization` header, or `UnauthorizedError`."""
+    import jwt
+
     token = _raw_token(authorization)
     try:
         signing_key = _jwks_client(settings.jwks_url).get_signing_key_from_jwt(token)
