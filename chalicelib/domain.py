@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+
+from chalicelib.names import ancestor_folders
 
 
 class FileStatus(StrEnum):
@@ -114,3 +117,16 @@ class StoredObject:
     etag: str
     last_modified: datetime
     sha256: str | None = None
+
+
+def folder_deltas(before: FileRecord | None, after: FileRecord | None) -> Counter[str]:
+    """How many listed files each folder gains (+) or loses (-) in a change.
+
+    Only available files are listed, so a folder counts them alone.
+    """
+    deltas: Counter[str] = Counter()
+    for record, sign in ((before, -1), (after, +1)):
+        if record is not None and record.status is FileStatus.AVAILABLE:
+            for folder in ancestor_folders(record.name):
+                deltas[folder] += sign
+    return Counter({folder: d for folder, d in deltas.items() if d})

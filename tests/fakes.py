@@ -18,14 +18,14 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 from chalicelib.batches import QueueMessage
-from chalicelib.domain import FileRecord, FileStatus, StoredObject
+from chalicelib.domain import FileRecord, FileStatus, StoredObject, folder_deltas
 from chalicelib.errors import (
     ConcurrentUpdateError,
     DependencyUnavailableError,
     NameConflictError,
 )
 from chalicelib.messages import Message
-from chalicelib.names import ancestor_folders, parent_folder
+from chalicelib.names import parent_folder
 from chalicelib.ports import ListingPage, PresignedPost
 
 FIXED_NOW = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
@@ -58,15 +58,6 @@ class Refusals:
         if self._pending[operation] > 0:
             self._pending[operation] -= 1
             raise DependencyUnavailableError(f"{operation}: refused by the test")
-
-
-def _folder_deltas(before: FileRecord | None, after: FileRecord | None) -> Counter[str]:
-    deltas: Counter[str] = Counter()
-    for record, sign in ((before, -1), (after, +1)):
-        if record is not None and record.status is FileStatus.AVAILABLE:
-            for folder in ancestor_folders(record.name):
-                deltas[folder] += sign
-    return Counter({folder: d for folder, d in deltas.items() if d})
 
 
 @dataclass
@@ -112,7 +103,7 @@ class InMemoryFileIndex:
             )
         if before.holds_name and not after.holds_name:
             self._release_name(before)
-        self._count_folders(after.owner, _folder_deltas(before, after))
+        self._count_folders(after.owner, folder_deltas(before, after))
         self.records[(after.owner, after.file_id)] = after
         self.journal.append(f"index.transition {after.file_id} {after.status}")
 
@@ -132,7 +123,7 @@ class InMemoryFileIndex:
             )
         if record.holds_name:
             self._release_name(record)
-        self._count_folders(record.owner, _folder_deltas(record, None))
+        self._count_folders(record.owner, folder_deltas(record, None))
         del self.records[(record.owner, record.file_id)]
         self.journal.append(f"index.remove {record.file_id}")
 

@@ -19,13 +19,13 @@ from chalicelib.adapters.table_schema import (
     BY_NAME_INDEX,
     NEEDS_ATTENTION_INDEX,
 )
-from chalicelib.domain import FileRecord, FileStatus
+from chalicelib.domain import FileRecord, FileStatus, folder_deltas
 from chalicelib.errors import (
     ConcurrentUpdateError,
     DependencyUnavailableError,
     NameConflictError,
 )
-from chalicelib.names import ancestor_folders, parent_folder
+from chalicelib.names import parent_folder
 from chalicelib.ports import ListingPage
 
 logger = logging.getLogger(__name__)
@@ -140,16 +140,6 @@ def _record_of(values: dict[str, Any]) -> FileRecord:
     )
 
 
-def _folder_deltas(before: FileRecord | None, after: FileRecord | None) -> Counter[str]:
-    """How many listed files each folder gains (+) or loses (-)."""
-    deltas: Counter[str] = Counter()
-    for record, sign in ((before, -1), (after, +1)):
-        if record is not None and record.status is FileStatus.AVAILABLE:
-            for folder in ancestor_folders(record.name):
-                deltas[folder] += sign
-    return Counter({folder: d for folder, d in deltas.items() if d})
-
-
 @contextmanager
 def _dynamodb_errors(action: str) -> Iterator[None]:
     try:
@@ -210,7 +200,7 @@ class DynamoDBFileIndex:
         actions = [self._replace_record(before, after)]
         if before.holds_name and not after.holds_name:
             actions.append(self._release_name(before))
-        deltas = _folder_deltas(before, after)
+        deltas = folder_deltas(before, after)
         actions += [self._count_folder(after.owner, f, d) for f, d in deltas.items()]
         self._transact(actions, f"update file {after.file_id}")
         self._drop_empty_folders(after.owner, deltas)
@@ -247,7 +237,7 @@ class DynamoDBFileIndex:
         ]
         if record.holds_name:
             actions.append(self._release_name(record))
-        deltas = _folder_deltas(record, None)
+        deltas = folder_deltas(record, None)
         actions += [self._count_folder(record.owner, f, d) for f, d in deltas.items()]
         self._transact(actions, f"remove file {record.file_id}")
         self._drop_empty_folders(record.owner, deltas)
