@@ -37,9 +37,14 @@ Model = TypeVar("Model", bound=BaseModel)
 # Our bodies are metadata only; the bytes of a file never pass through here.
 MAX_BODY_BYTES = 16 * 1024
 
+# Callers send a bearer token, never a cookie, so any origin may call by
+# default; a stage that serves its page from one origin names it here.
+CORS_ORIGIN_VARIABLE = "CORS_ALLOW_ORIGIN"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
 CORS = CORSConfig(
-    allow_origin="*",
-    allow_headers=["Authorization", "Content-Type", TRACE_HEADER],
+    allow_origin=os.environ.get(CORS_ORIGIN_VARIABLE, "*"),
+    allow_headers=["Authorization", "Content-Type", TRACE_HEADER, IDEMPOTENCY_HEADER],
     expose_headers=[TRACE_HEADER],
     max_age=600,
 )
