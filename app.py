@@ -21,6 +21,8 @@ from chalicelib.api import (
     FileListing,
     LatestCursor,
     ListFilesQuery,
+    NoQuery,
+    UsageView,
 )
 from chalicelib.batches import queue_message
 from chalicelib.domain import utc_now
@@ -41,7 +43,9 @@ protected = {"authorizer": gateway_authorizer(), "cors": CORS, "content_types": 
 @api.handler(status=201)
 def create_file(call: ApiCall) -> CreatedFile:
     request = call.body(CreateFileRequest)
-    return bootstrap.file_service().create_file(call.caller.sub, request)
+    return bootstrap.file_service().create_file(
+        call.caller.sub, request, call.idempotency_key
+    )
 
 
 @app.route("/files", methods=["GET"], **protected)
@@ -54,15 +58,24 @@ def list_files(call: ApiCall) -> FileListing:
 @app.route("/files/{file_id}", methods=["GET"], **protected)
 @api.handler()
 def describe_file(call: ApiCall) -> FileDetails:
+    call.query(NoQuery)
     return bootstrap.file_service().describe_file(call.caller.sub, call.path["file_id"])
 
 
 @app.route("/files/{file_id}", methods=["DELETE"], **protected)
 @api.handler(status=202)
 def delete_file(call: ApiCall) -> DeleteAccepted:
+    call.query(NoQuery)
     return bootstrap.file_service().request_delete(
         call.caller.sub, call.path["file_id"], call.trace_id
     )
+
+
+@app.route("/usage", methods=["GET"], **protected)
+@api.handler()
+def show_usage(call: ApiCall) -> UsageView:
+    call.query(NoQuery)
+    return bootstrap.file_service().usage(call.caller.sub)
 
 
 @app.route("/changes", methods=["GET"], **protected)
@@ -75,6 +88,7 @@ def list_changes(call: ApiCall) -> ChangesView:
 @app.route("/changes/latest", methods=["GET"], **protected)
 @api.handler()
 def latest_change_cursor(call: ApiCall) -> LatestCursor:
+    call.query(NoQuery)
     return bootstrap.change_feed().latest(call.caller.sub)
 
 

@@ -65,6 +65,13 @@ class CreateFileRequest(_Request):
         return normalize_name(value)
 
 
+class NoQuery(_Request):
+    """The query of a route that takes none: any parameter is a 400, so a
+    client's misspelt option is told rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
 class ListFilesQuery(_Request):
     # Query strings carry text, so these fields parse from it; still no
     # unknown parameter is accepted.
@@ -135,7 +142,22 @@ class CreatedFile(BaseModel):
     file_id: str
     name: str
     status: FileStatus
-    upload: UploadForm
+    upload: UploadForm | None = Field(
+        description=(
+            "Where to upload the bytes. Null only when a create repeated with "
+            "its Idempotency-Key finds the upload already done."
+        )
+    )
+
+
+class UsageFigure(BaseModel):
+    used: int
+    limit: int
+
+
+class UsageView(BaseModel):
+    files: UsageFigure = Field(description="Files stored or being uploaded.")
+    bytes: UsageFigure = Field(description="Their declared sizes, summed.")
 
 
 class FolderView(BaseModel):

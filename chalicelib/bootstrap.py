@@ -54,6 +54,7 @@ def file_service() -> FileService:
         bus=_bus(),
         cursors=CursorCodec(settings.cursor_secret),
         presign_ttl_seconds=settings.presign_ttl_seconds,
+        quota=settings.quota,
     )
 
 

@@ -23,6 +23,8 @@ class FileStatus(StrEnum):
 # bytes may still be wanted. REJECTED holds neither.
 HOLDS_NAME = frozenset({FileStatus.PENDING, FileStatus.AVAILABLE, FileStatus.DELETING})
 KEEPS_OBJECT = HOLDS_NAME
+# A file counts against its owner's quota for as long as its bytes may be kept.
+COUNTS_TOWARD_QUOTA = KEEPS_OBJECT
 # Statuses a record should leave soon: one stuck in them is the sweep's work.
 NEEDS_ATTENTION = frozenset({FileStatus.PENDING, FileStatus.DELETING})
 
@@ -102,6 +104,10 @@ class FileRecord:
     def keeps_object(self) -> bool:
         return self.status in KEEPS_OBJECT
 
+    @property
+    def counts_toward_quota(self) -> bool:
+        return self.status in COUNTS_TOWARD_QUOTA
+
     def evolve(self, **changes: object) -> FileRecord:
         """A copy with the changes and the next sequence number."""
         return replace(self, sequence=self.sequence + 1, **changes)  # type: ignore[arg-type]
@@ -130,3 +136,40 @@ def folder_deltas(before: FileRecord | None, after: FileRecord | None) -> Counte
             for folder in ancestor_folders(record.name):
                 deltas[folder] += sign
     return Counter({folder: d for folder, d in deltas.items() if d})
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a user stores: files and their declared bytes."""
+
+    files: int = 0
+    bytes: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.files + other.files, self.bytes + other.bytes)
+
+    def __sub__(self, other: Usage) -> Usage:
+        return Usage(self.files - other.files, self.bytes - other.bytes)
+
+
+@dataclass(frozen=True)
+class Quota:
+    """The most a user may store."""
+
+    max_files: int
+    max_bytes: int
+
+    def admits(self, used: Usage, extra: Usage) -> bool:
+        after = used + extra
+        return after.files <= self.max_files and after.bytes <= self.max_bytes
+
+
+def usage_of(record: FileRecord | None) -> Usage:
+    if record is None or not record.counts_toward_quota:
+        return Usage()
+    return Usage(files=1, bytes=record.size)
+
+
+def usage_delta(before: FileRecord | None, after: FileRecord | None) -> Usage:
+    """How a change moves its owner's usage (zero for most changes)."""
+    return usage_of(after) - usage_of(before)

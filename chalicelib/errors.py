@@ -7,7 +7,10 @@ error shape in one place.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chalicelib.domain import Quota, Usage
 
 
 class FileManagerError(Exception):
@@ -59,6 +62,32 @@ class FileStateConflictError(FileManagerError):
     status = 409
 
 
+class QuotaExceededError(FileManagerError):
+    # 403, not 413: the request is fine, the caller may not store more.
+    code = "QuotaExceeded"
+    status = 403
+
+    @classmethod
+    def for_request(cls, used: Usage, quota: Quota, size: int) -> QuotaExceededError:
+        return cls(
+            f"one more file of {size} bytes would pass your quota of "
+            f"{quota.max_files} files and {quota.max_bytes} bytes "
+            f"(you store {used.files} files, {used.bytes} bytes)",
+            details={
+                "files": {"used": used.files, "limit": quota.max_files},
+                "bytes": {"used": used.bytes, "limit": quota.max_bytes},
+                "requested_bytes": size,
+            },
+        )
+
+
+class IdempotencyKeyReusedError(FileManagerError):
+    """An Idempotency-Key sent again with a different request."""
+
+    code = "IdempotencyKeyReused"
+    status = 422
+
+
 class PayloadTooLargeError(FileManagerError):
     code = "PayloadTooLarge"
     status = 413
@@ -94,3 +123,16 @@ class CursorExpiredError(FileManagerError):
 
     code = "CursorExpired"
     status = 410
+
+
+class IdempotencyKeyTaken(Exception):
+    """A create found its Idempotency-Key already claimed by an earlier one.
+
+    Not an answer in itself: the file service decides whether the earlier
+    create was the same request (answer it again) or not (refuse).
+    """
+
+    def __init__(self, file_id: str, fingerprint: str) -> None:
+        super().__init__(f"idempotency key already used for file {file_id}")
+        self.file_id = file_id
+        self.fingerprint = fingerprint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
@@ -18,17 +19,34 @@ from chalicelib.api import (
     FolderView,
     ListFilesQuery,
     UploadForm,
+    UsageFigure,
+    UsageView,
 )
 from chalicelib.cursors import CursorCodec
-from chalicelib.domain import FileRecord, FileStatus, new_file_id, utc_now
-from chalicelib.errors import DependencyUnavailableError, NoSuchFileError
+from chalicelib.domain import (
+    FileRecord,
+    FileStatus,
+    Quota,
+    new_file_id,
+    utc_now,
+)
+from chalicelib.errors import (
+    DependencyUnavailableError,
+    FileStateConflictError,
+    IdempotencyKeyReusedError,
+    IdempotencyKeyTaken,
+    NoSuchFileError,
+)
 from chalicelib.messages import messages_about
 from chalicelib.names import last_segment
-from chalicelib.ports import EventPublisher, FileIndex, ObjectStore
+from chalicelib.ports import EventPublisher, FileIndex, IdempotencyClaim, ObjectStore
 
 logger = logging.getLogger(__name__)
 
 _FILE_ID = re.compile(r"[0-9a-f]{32}")
+# How long a create can be repeated with its Idempotency-Key: long enough to
+# outlast any client's retries, short enough that keys need no housekeeping.
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
 @dataclass
@@ -38,9 +56,20 @@ class FileService:
     bus: EventPublisher
     cursors: CursorCodec
     presign_ttl_seconds: int
+    quota: Quota
     clock: Callable[[], datetime] = utc_now
 
-    def create_file(self, owner: str, request: CreateFileRequest) -> CreatedFile:
+    def create_file(
+        self,
+        owner: str,
+        request: CreateFileRequest,
+        idempotency_key: str | None = None,
+    ) -> CreatedFile:
+        """Index a new PENDING file and hand out the form that uploads it.
+
+        With an idempotency key, a repeat of the same request (its answer
+        lost on the way) gets the same file again, with a fresh form.
+        """
         record = FileRecord(
             owner=owner,
             file_id=new_file_id(),
@@ -51,17 +80,62 @@ class FileService:
             created_at=self.clock(),
             sha256=request.sha256,
         )
-        self.index.create(record)
+        claim = None
+        if idempotency_key is not None:
+            claim = IdempotencyClaim(
+                key=idempotency_key,
+                fingerprint=_fingerprint(request),
+                expires_at=record.created_at + IDEMPOTENCY_WINDOW,
+            )
+        try:
+            self.index.create(record, self.quota, claim)
+        except IdempotencyKeyTaken as taken:
+            assert claim is not None  # only a create with a key is told this
+            return self._create_again(owner, claim, taken)
+        logger.info(
+            "file created, waiting for its upload",
+            extra={"file_id": record.file_id, "size": record.size},
+        )
+        return self._created(record)
+
+    def _create_again(
+        self, owner: str, claim: IdempotencyClaim, taken: IdempotencyKeyTaken
+    ) -> CreatedFile:
+        if taken.fingerprint != claim.fingerprint:
+            raise IdempotencyKeyReusedError(
+                "this Idempotency-Key came with a different request before; "
+                "send a new key for a new file",
+                details={"file_id": taken.file_id},
+            )
+        record = self.index.get(owner, taken.file_id)
+        if record is None or record.status not in (
+            FileStatus.PENDING,
+            FileStatus.AVAILABLE,
+        ):
+            state = "gone" if record is None else record.status.value
+            raise FileStateConflictError(
+                f"the file this Idempotency-Key created is {state}; "
+                "send a new key to create it again",
+                details={"file_id": taken.file_id},
+            )
+        logger.info("create repeated", extra={"file_id": record.file_id})
+        return self._created(record)
+
+    def _created(self, record: FileRecord) -> CreatedFile:
+        if record.status is not FileStatus.PENDING:
+            # Uploaded already: a new form would only overwrite the bytes.
+            return CreatedFile(
+                file_id=record.file_id,
+                name=record.name,
+                status=record.status,
+                upload=None,
+            )
         form = self.store.presign_upload(
             record.key,
             record.size,
             record.content_type,
             record.sha256,
             self.presign_ttl_seconds,
-        )
-        logger.info(
-            "file created, waiting for its upload",
-            extra={"file_id": record.file_id, "size": record.size},
         )
         return CreatedFile(
             file_id=record.file_id,
@@ -70,6 +144,13 @@ class FileService:
             upload=UploadForm(
                 url=form.url, fields=form.fields, expires_at=self._expiry()
             ),
+        )
+
+    def usage(self, owner: str) -> UsageView:
+        used = self.index.usage(owner)
+        return UsageView(
+            files=UsageFigure(used=used.files, limit=self.quota.max_files),
+            bytes=UsageFigure(used=used.bytes, limit=self.quota.max_bytes),
         )
 
     def list_files(self, owner: str, query: ListFilesQuery) -> FileListing:
@@ -153,3 +234,8 @@ class FileService:
 
     def _expiry(self) -> datetime:
         return self.clock() + timedelta(seconds=self.presign_ttl_seconds)
+
+
+def _fingerprint(request: CreateFileRequest) -> str:
+    # The validated request, so that spellings of one name (NFC or not) match.
+    return hashlib.sha256(request.model_dump_json().encode("utf-8")).hexdigest()

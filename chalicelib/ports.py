@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from chalicelib.domain import FileRecord, FileStatus, StoredObject
+from chalicelib.domain import FileRecord, FileStatus, Quota, StoredObject, Usage
 from chalicelib.messages import Message
 
 
@@ -29,17 +29,40 @@ class PresignedPost:
     fields: dict[str, str]
 
 
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """Ties a client's Idempotency-Key to the file its create makes."""
+
+    key: str
+    # A digest of the request, so a key reused for another request is told.
+    fingerprint: str
+    expires_at: datetime
+
+
 class FileIndex(Protocol):
-    def create(self, record: FileRecord) -> None:
-        """Store a new record and claim its name; `NameConflictError` if taken."""
+    def create(
+        self,
+        record: FileRecord,
+        quota: Quota,
+        claim: IdempotencyClaim | None = None,
+    ) -> None:
+        """Store a new record, claim its name and count it in its owner's usage.
+
+        All or nothing: `NameConflictError` if the name is taken,
+        `QuotaExceededError` if the file would take its owner past `quota`,
+        `IdempotencyKeyTaken` if an unexpired claim of the same key exists.
+        """
+
+    def usage(self, owner: str) -> Usage:
+        """What the owner's files count for now (see `usage_delta`)."""
 
     def get(self, owner: str, file_id: str) -> FileRecord | None: ...
 
     def transition(self, before: FileRecord, after: FileRecord) -> None:
         """Replace `before` with `after` if nobody changed it meanwhile.
 
-        Keeps listings, folder counts and the name claim in step with the new
-        status, in the same write, together with `after.outbox`: the events
+        Keeps listings, folder counts, usage and the name claim in step with
+        the new status, in the same write, together with `after.outbox`: the events
         to publish once the write is done. `ConcurrentUpdateError` when the
         stored record is no longer `before`.
         """
@@ -48,7 +71,7 @@ class FileIndex(Protocol):
         """Forget the record's outbox once its events are on the bus."""
 
     def remove(self, record: FileRecord) -> None:
-        """Delete the record and free its name, if it is still `record`."""
+        """Delete the record, free its name and its usage, if still `record`."""
 
     def list_page(
         self,

@@ -10,10 +10,14 @@ import functools
 import os
 from dataclasses import dataclass
 
+from chalicelib.domain import Quota
+
 # A presigned POST can carry at most 5 GB, so no file may be larger.
 MAX_FILE_SIZE = 5 * 1024**3
 # The longest presigned URL lifetime any stage may configure.
 PRESIGN_TTL_CEILING_SECONDS = 3600
+# What each user may store unless the stage says otherwise.
+DEFAULT_QUOTA = Quota(max_files=10_000, max_bytes=10 * 1024**3)
 
 
 class SettingsError(RuntimeError):
@@ -34,6 +38,7 @@ class Settings:
     cursor_secret: bytes
     presign_ttl_seconds: int
     gateway_authorizer: bool
+    quota: Quota = DEFAULT_QUOTA
 
     @property
     def issuer(self) -> str:
@@ -60,6 +65,22 @@ def _presign_ttl() -> int:
     return ttl
 
 
+def _whole_number(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a whole number above 0, got {raw!r}")
+    return int(raw)
+
+
+def _quota() -> Quota:
+    return Quota(
+        max_files=_whole_number("QUOTA_MAX_FILES", DEFAULT_QUOTA.max_files),
+        max_bytes=_whole_number("QUOTA_MAX_BYTES", DEFAULT_QUOTA.max_bytes),
+    )
+
+
 @functools.cache
 def get_settings() -> Settings:
     region = os.environ.get("AWS_REGION") or os.environ.get(
@@ -82,4 +103,5 @@ def get_settings() -> Settings:
         cursor_secret=_required("CURSOR_SECRET").encode(),
         presign_ttl_seconds=_presign_ttl(),
         gateway_authorizer=os.environ.get("AUTH_MODE", "gateway") != "app",
+        quota=_quota(),
     )

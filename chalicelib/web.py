@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -33,6 +34,11 @@ from chalicelib.tracing import TRACE_HEADER, accept_trace_id, traced
 logger = logging.getLogger(__name__)
 
 Model = TypeVar("Model", bound=BaseModel)
+
+# Visible ASCII: a key is compared byte for byte, so nothing that a proxy
+# might fold or trim.
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]{1,255}$"
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 # Our bodies are metadata only; the bytes of a file never pass through here.
 MAX_BODY_BYTES = 16 * 1024
@@ -93,6 +99,19 @@ class ApiCall:
                 self._request.headers.get("authorization"), get_settings()
             )
         return self._caller
+
+    @property
+    def idempotency_key(self) -> str | None:
+        key: str | None = self._request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None:
+            return None
+        if not _IDEMPOTENCY_KEY.fullmatch(key):
+            raise ValidationFailedError(
+                f"header {IDEMPOTENCY_HEADER} must be 1 to 255 visible ASCII "
+                "characters",
+                details=[{"field": IDEMPOTENCY_HEADER, "problem": "malformed"}],
+            )
+        return key
 
     def body(self, model: type[Model]) -> Model:
         raw = self._request.raw_body or b""

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TypeVar, cast
 
 from chalicelib.batches import QueueMessage
-from chalicelib.domain import FileRecord, FileStatus, new_file_id
+from chalicelib.domain import FileRecord, FileStatus, Quota, new_file_id
 from chalicelib.messages import PUBLISHED_VERSIONS, SOURCE, Message
 from chalicelib.ports import FileIndex
 from tests.fakes import FIXED_NOW
@@ -21,6 +21,8 @@ OWNER = "user-a"
 OTHER_OWNER = "user-b"
 ETAG = "5d41402abc4b2a76b9719d911017c592"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:filemanager-test-delete-file"
+# Room enough that no test meets it unless it means to.
+ROOMY_QUOTA = Quota(max_files=1_000_000, max_bytes=10**15)
 SHA256 = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 
 M = TypeVar("M", bound=Message)
@@ -55,7 +57,7 @@ def add_file(
 ) -> FileRecord:
     """Create a file and walk it through the index to `status`."""
     record = pending_record(name=name, owner=owner, **fields)  # type: ignore[arg-type]
-    index.create(record)
+    index.create(record, ROOMY_QUOTA)
     if status is FileStatus.PENDING:
         return record
     if status is FileStatus.REJECTED:

@@ -18,15 +18,26 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 from chalicelib.batches import QueueMessage
-from chalicelib.domain import FileRecord, FileStatus, StoredObject, folder_deltas
+from chalicelib.domain import (
+    FileRecord,
+    FileStatus,
+    Quota,
+    StoredObject,
+    Usage,
+    folder_deltas,
+    usage_delta,
+    usage_of,
+)
 from chalicelib.errors import (
     ConcurrentUpdateError,
     DependencyUnavailableError,
+    IdempotencyKeyTaken,
     NameConflictError,
+    QuotaExceededError,
 )
 from chalicelib.messages import Message
 from chalicelib.names import parent_folder
-from chalicelib.ports import ListingPage, PresignedPost
+from chalicelib.ports import IdempotencyClaim, ListingPage, PresignedPost
 
 FIXED_NOW = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
 
@@ -68,13 +79,27 @@ class InMemoryFileIndex:
     records: dict[tuple[str, str], FileRecord] = field(default_factory=dict)
     names: dict[tuple[str, str], str] = field(default_factory=dict)
     folders: dict[tuple[str, str], int] = field(default_factory=dict)
+    usages: dict[str, Usage] = field(default_factory=dict)
+    # (owner, key) -> (file id, fingerprint, expiry)
+    claims: dict[tuple[str, str], tuple[str, str, datetime]] = field(
+        default_factory=dict
+    )
     refusals: Refusals = field(default_factory=Refusals)
     # How many entries each listing call read, to check that a page reads at
     # most one item more than it returns.
     reads: list[int] = field(default_factory=list)
 
-    def create(self, record: FileRecord) -> None:
+    def create(
+        self,
+        record: FileRecord,
+        quota: Quota,
+        claim: IdempotencyClaim | None = None,
+    ) -> None:
         self.refusals.check("create")
+        if claim is not None:
+            earlier = self.claims.get((record.owner, claim.key))
+            if earlier is not None and earlier[2] >= record.created_at:
+                raise IdempotencyKeyTaken(earlier[0], earlier[1])
         if (record.owner, record.name) in self.names:
             raise NameConflictError(
                 f"a file named {record.name!r} already exists",
@@ -82,9 +107,23 @@ class InMemoryFileIndex:
             )
         if (record.owner, record.file_id) in self.records:
             raise DependencyUnavailableError("could not store the file record")
+        used = self.usage(record.owner)
+        if not quota.admits(used, usage_of(record)):
+            raise QuotaExceededError.for_request(used, quota, record.size)
+        if claim is not None:
+            self.claims[(record.owner, claim.key)] = (
+                record.file_id,
+                claim.fingerprint,
+                claim.expires_at,
+            )
+        self._count_usage(record.owner, usage_of(record))
         self.names[(record.owner, record.name)] = record.file_id
         self.records[(record.owner, record.file_id)] = record
         self.journal.append(f"index.create {record.file_id}")
+
+    def usage(self, owner: str) -> Usage:
+        self.refusals.check("usage")
+        return self.usages.get(owner, Usage())
 
     def get(self, owner: str, file_id: str) -> FileRecord | None:
         self.refusals.check("get")
@@ -103,6 +142,7 @@ class InMemoryFileIndex:
             )
         if before.holds_name and not after.holds_name:
             self._release_name(before)
+        self._count_usage(after.owner, usage_delta(before, after))
         self._count_folders(after.owner, folder_deltas(before, after))
         self.records[(after.owner, after.file_id)] = after
         self.journal.append(f"index.transition {after.file_id} {after.status}")
@@ -123,6 +163,7 @@ class InMemoryFileIndex:
             )
         if record.holds_name:
             self._release_name(record)
+        self._count_usage(record.owner, usage_delta(record, None))
         self._count_folders(record.owner, folder_deltas(record, None))
         del self.records[(record.owner, record.file_id)]
         self.journal.append(f"index.remove {record.file_id}")
@@ -190,6 +231,9 @@ class InMemoryFileIndex:
         if self.names.get((record.owner, record.name)) != record.file_id:
             raise ConcurrentUpdateError(f"name of {record.file_id} is not its own")
         del self.names[(record.owner, record.name)]
+
+    def _count_usage(self, owner: str, delta: Usage) -> None:
+        self.usages[owner] = self.usage(owner) + delta
 
     def _count_folders(self, owner: str, deltas: Counter[str]) -> None:
         for folder, delta in deltas.items():

@@ -20,20 +20,25 @@ sys.path.insert(0, str(ROOT))
 
 from chalicelib import api  # noqa: E402
 from chalicelib.openapi import DOCUMENT_PATH  # noqa: E402
+from chalicelib.web import IDEMPOTENCY_KEY_PATTERN  # noqa: E402
 
 REF = "#/components/schemas/{model}"
 
 ERRORS = {
     "400": "The request is malformed or breaks a rule; Details says which.",
     "401": "No valid ID token: refresh the session once, then sign in again.",
+    "403": "The file would take the caller past their quota; Details says "
+    "where they stand (see GET /usage).",
     "404": "No such file for this caller.",
-    "409": "The name is taken by another live file.",
+    "409": "The name is taken by another live file, or the file is in no "
+    "state for this request; Details names it.",
     "410": "The changes after this cursor expired: list again, then follow "
     "GET /changes/latest.",
     "413": "The request body is too large; bytes go to the presigned URL.",
     "414": "The URL is too long: the HTTP server in front of the API refuses it "
     "before the API runs, so the body may not be JSON.",
     "415": "The request body is not application/json.",
+    "422": "The Idempotency-Key was sent before with a different request.",
     "503": "A dependency failed; nothing changed, try again.",
 }
 
@@ -47,7 +52,20 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Create a file and get a presigned upload form",
         "body": api.CreateFileRequest,
         "answer": (201, api.CreatedFile),
-        "errors": ["400", "401", "409", "413", "414", "415", "503"],
+        "headers": [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": (
+                    "Send the same key again with the same request, within 24 "
+                    "hours, to get the same file back (with a fresh upload "
+                    "form) rather than a second file or a 409."
+                ),
+                "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
+            }
+        ],
+        "errors": ["400", "401", "403", "409", "413", "414", "415", "422", "503"],
     },
     ("/files", "get"): {
         "summary": "List available files, one page at a time",
@@ -64,6 +82,11 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Delete a file (asynchronously, once the command is accepted)",
         "answer": (202, api.DeleteAccepted),
         "errors": ["401", "404", "409", "414", "503"],
+    },
+    ("/usage", "get"): {
+        "summary": "What the caller stores, beside their quota",
+        "answer": (200, api.UsageView),
+        "errors": ["401", "414", "503"],
     },
     ("/changes", "get"): {
         "summary": "What changed in the caller's files after a cursor",
@@ -86,6 +109,7 @@ MODELS: list[type[BaseModel]] = [
     api.DeleteAccepted,
     api.ChangesView,
     api.LatestCursor,
+    api.UsageView,
     api.ErrorBody,
 ]
 
@@ -130,6 +154,7 @@ def _operation(path: str, spec: dict[str, Any]) -> dict[str, Any]:
                 "schema": {"type": "string"},
             }
         )
+    operation["parameters"] += spec.get("headers", [])
     if "query" in spec:
         operation["parameters"] += _query_parameters(spec["query"])
     if "body" in spec:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,20 +21,34 @@ from chalicelib.adapters.table_schema import (
     BY_NAME_INDEX,
     NEEDS_ATTENTION_INDEX,
 )
-from chalicelib.domain import FileRecord, FileStatus, folder_deltas
+from chalicelib.domain import (
+    FileRecord,
+    FileStatus,
+    Quota,
+    Usage,
+    folder_deltas,
+    usage_delta,
+    usage_of,
+)
 from chalicelib.errors import (
     ConcurrentUpdateError,
     DependencyUnavailableError,
+    IdempotencyKeyTaken,
     NameConflictError,
+    QuotaExceededError,
 )
 from chalicelib.names import parent_folder
-from chalicelib.ports import ListingPage
+from chalicelib.ports import IdempotencyClaim, ListingPage
 
 logger = logging.getLogger(__name__)
 
 # The attributes that place an item in the sparse listing indexes.
 _LISTING_ATTRS = ("list_pk", "list_sk", "folder_pk", "folder_sk")
 _KEY_ATTRS = ("pk", "sk")
+# One user's writes may race on their usage or folder items; DynamoDB then
+# cancels all but one transaction, and trying again soon succeeds.
+_CONFLICT_ATTEMPTS = 4
+_USAGE_SK = "USAGE"
 
 
 def _user_pk(owner: str) -> str:
@@ -55,6 +71,10 @@ def _name_sk(name: str) -> str:
 
 def _folder_sk(folder: str) -> str:
     return f"FOLDER#{_digest(folder)}"
+
+
+def _idempotency_sk(key: str) -> str:
+    return f"IDEMPOTENCY#{_digest(key)}"
 
 
 def _folder_pk(owner: str, folder: str) -> str:
@@ -160,7 +180,18 @@ class DynamoDBFileIndex:
     def _client(self) -> Any:
         return self._client_factory()
 
-    def create(self, record: FileRecord) -> None:
+    def create(
+        self,
+        record: FileRecord,
+        quota: Quota,
+        claim: IdempotencyClaim | None = None,
+    ) -> None:
+        if not quota.admits(Usage(), usage_of(record)):
+            # Too large for any user of this quota; the condition below only
+            # compares with what is stored, which a fresh user has none of.
+            raise QuotaExceededError.for_request(
+                self.usage(record.owner), quota, record.size
+            )
         name_claim = {
             "pk": _user_pk(record.owner),
             "sk": _name_sk(record.name),
@@ -170,21 +201,72 @@ class DynamoDBFileIndex:
         actions = [
             self._put(name_claim, "attribute_not_exists(pk)"),
             self._put(_record_values(record), "attribute_not_exists(pk)"),
+            self._count_usage(record.owner, usage_of(record), quota),
         ]
+        if claim is not None:
+            actions.append(self._claim_key(record, claim))
         try:
-            self._client.transact_write_items(TransactItems=actions)
+            self._transact_with_retries(actions)
         except self._client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons", [])
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise NameConflictError(
-                    f"a file named {record.name!r} already exists",
-                    details={"name": record.name},
-                ) from exc
-            raise DependencyUnavailableError("could not store the file record") from exc
+            codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            self._explain_refused_create(record, quota, claim, codes, exc)
         except ClientError as exc:
             raise translated(exc, "create file record") from exc
         except BotoCoreError as exc:
             raise DependencyUnavailableError("could not store the file record") from exc
+
+    def _explain_refused_create(
+        self,
+        record: FileRecord,
+        quota: Quota,
+        claim: IdempotencyClaim | None,
+        codes: list[str | None],
+        exc: Exception,
+    ) -> None:
+        failed = [i for i, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+        # A repeated request collides on its key and on its own name: the key
+        # tells the caller more, so it is checked first.
+        if claim is not None and 3 in failed:
+            earlier = self._claimed_file(record.owner, claim.key)
+            if earlier is not None:
+                raise IdempotencyKeyTaken(*earlier) from exc
+        if 0 in failed:
+            raise NameConflictError(
+                f"a file named {record.name!r} already exists",
+                details={"name": record.name},
+            ) from exc
+        if 2 in failed:
+            raise QuotaExceededError.for_request(
+                self.usage(record.owner), quota, record.size
+            ) from exc
+        raise DependencyUnavailableError(
+            f"could not store the file record: cancelled {codes}"
+        ) from exc
+
+    def _claimed_file(self, owner: str, key: str) -> tuple[str, str] | None:
+        with _dynamodb_errors("read idempotency key"):
+            answer = self._client.get_item(
+                TableName=self._table,
+                Key=to_item({"pk": _user_pk(owner), "sk": _idempotency_sk(key)}),
+                ConsistentRead=True,
+            )
+        item = answer.get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        return values["file_id"], values["fingerprint"]
+
+    def usage(self, owner: str) -> Usage:
+        with _dynamodb_errors("read usage"):
+            answer = self._client.get_item(
+                TableName=self._table,
+                Key=to_item({"pk": _user_pk(owner), "sk": _USAGE_SK}),
+                ConsistentRead=True,
+            )
+        values = from_item(answer["Item"]) if answer.get("Item") else {}
+        return Usage(
+            files=int(values.get("files", 0)), bytes=int(values.get("bytes", 0))
+        )
 
     def get(self, owner: str, file_id: str) -> FileRecord | None:
         with _dynamodb_errors("read file record"):
@@ -200,6 +282,9 @@ class DynamoDBFileIndex:
         actions = [self._replace_record(before, after)]
         if before.holds_name and not after.holds_name:
             actions.append(self._release_name(before))
+        change = usage_delta(before, after)
+        if change != Usage():
+            actions.append(self._count_usage(after.owner, change))
         deltas = folder_deltas(before, after)
         actions += [self._count_folder(after.owner, f, d) for f, d in deltas.items()]
         self._transact(actions, f"update file {after.file_id}")
@@ -237,6 +322,8 @@ class DynamoDBFileIndex:
         ]
         if record.holds_name:
             actions.append(self._release_name(record))
+        if record.counts_toward_quota:
+            actions.append(self._count_usage(record.owner, usage_delta(record, None)))
         deltas = folder_deltas(record, None)
         actions += [self._count_folder(record.owner, f, d) for f, d in deltas.items()]
         self._transact(actions, f"remove file {record.file_id}")
@@ -359,6 +446,53 @@ class DynamoDBFileIndex:
             }
         }
 
+    def _count_usage(
+        self, owner: str, delta: Usage, quota: Quota | None = None
+    ) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": to_item({"pk": _user_pk(owner), "sk": _USAGE_SK}),
+            "UpdateExpression": "ADD files :files, #bytes :bytes",
+            "ExpressionAttributeNames": {"#bytes": "bytes"},
+            "ExpressionAttributeValues": {
+                ":files": {"N": str(delta.files)},
+                ":bytes": {"N": str(delta.bytes)},
+            },
+        }
+        if quota is not None:
+            # The most the user may store before this change and still fit.
+            update["ConditionExpression"] = (
+                "(attribute_not_exists(files) OR files <= :files_room) "
+                "AND (attribute_not_exists(#bytes) OR #bytes <= :bytes_room)"
+            )
+            update["ExpressionAttributeValues"] |= {
+                ":files_room": {"N": str(quota.max_files - delta.files)},
+                ":bytes_room": {"N": str(quota.max_bytes - delta.bytes)},
+            }
+        return {"Update": update}
+
+    def _claim_key(self, record: FileRecord, claim: IdempotencyClaim) -> dict[str, Any]:
+        # An expired claim may linger until DynamoDB's TTL removes it; it no
+        # longer binds the key.
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(
+                    {
+                        "pk": _user_pk(record.owner),
+                        "sk": _idempotency_sk(claim.key),
+                        "file_id": record.file_id,
+                        "fingerprint": claim.fingerprint,
+                        "expires_at": int(claim.expires_at.timestamp()),
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+                "ExpressionAttributeValues": {
+                    ":now": {"N": str(int(record.created_at.timestamp()))}
+                },
+            }
+        }
+
     def _count_folder(self, owner: str, folder: str, delta: int) -> dict[str, Any]:
         # SET rewrites the listing keys on every count, so an entry dropped as
         # empty a moment ago comes back whole when a file arrives.
@@ -381,9 +515,22 @@ class DynamoDBFileIndex:
             }
         }
 
+    def _transact_with_retries(self, actions: list[dict[str, Any]]) -> None:
+        for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+            try:
+                self._client.transact_write_items(TransactItems=actions)
+                return
+            except self._client.exceptions.TransactionCanceledException as exc:
+                reasons = exc.response.get("CancellationReasons", [])
+                codes = {r.get("Code") for r in reasons} - {None, "None"}
+                if codes != {"TransactionConflict"} or attempt == _CONFLICT_ATTEMPTS:
+                    raise
+                # Jitter only spreads retries apart; it guards no secret.
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311
+
     def _transact(self, actions: list[dict[str, Any]], action: str) -> None:
         try:
-            self._client.transact_write_items(TransactItems=actions)
+            self._transact_with_retries(actions)
         except self._client.exceptions.TransactionCanceledException as exc:
             codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
             if "ConditionalCheckFailed" in codes:

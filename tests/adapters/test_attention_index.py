@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib.adapters.dynamodb_index import DynamoDBFileIndex
 from chalicelib.domain import FileStatus
 from tests.adapters.conftest import TABLE
-from tests.builders import OWNER, add_file, pending_record
+from tests.builders import OWNER, ROOMY_QUOTA, add_file, pending_record
 from tests.fakes import FIXED_NOW
 
 LATER = FIXED_NOW + timedelta(hours=1)
@@ -50,7 +50,7 @@ def test_records_are_read_by_status_oldest_first_and_only_when_old_enough(
     created = []
     for number, age in enumerate(ages):
         record = pending_record(name=f"f{number}.txt", created_at=LATER - age)
-        file_index.create(record)
+        file_index.create(record, ROOMY_QUOTA)
         created.append(record)
     add_file(file_index, name="gone.txt", status=FileStatus.DELETING)
 

@@ -22,7 +22,14 @@ from chalicelib.domain import FileRecord, FileStatus
 from chalicelib.errors import ConcurrentUpdateError, NameConflictError
 from chalicelib.ports import ListingPage
 from tests.adapters.conftest import TABLE, QueryLog
-from tests.builders import ETAG, OTHER_OWNER, OWNER, add_file, pending_record
+from tests.builders import (
+    ETAG,
+    OTHER_OWNER,
+    OWNER,
+    ROOMY_QUOTA,
+    add_file,
+    pending_record,
+)
 from tests.fakes import FIXED_NOW
 
 
@@ -96,7 +103,7 @@ def test_a_created_record_reads_back_exactly_as_it_was_stored(
         outbox=('{"metadata": {}}',),
     )
 
-    file_index.create(record)
+    file_index.create(record, ROOMY_QUOTA)
 
     assert file_index.get(OWNER, record.file_id) == record
 
@@ -105,7 +112,7 @@ def test_a_record_of_every_field_survives_a_transition(
     file_index: DynamoDBFileIndex,
 ) -> None:
     record = pending_record()
-    file_index.create(record)
+    file_index.create(record, ROOMY_QUOTA)
     available = record.evolve(
         status=FileStatus.AVAILABLE,
         etag=ETAG,
@@ -126,11 +133,11 @@ def test_a_missing_record_reads_as_none(file_index: DynamoDBFileIndex) -> None:
 def test_creating_a_second_live_file_of_the_same_name_is_a_conflict(
     file_index: DynamoDBFileIndex,
 ) -> None:
-    file_index.create(pending_record(name="a.txt"))
+    file_index.create(pending_record(name="a.txt"), ROOMY_QUOTA)
     second = pending_record(name="a.txt")
 
     with pytest.raises(NameConflictError) as caught:
-        file_index.create(second)
+        file_index.create(second, ROOMY_QUOTA)
 
     assert caught.value.message == "a file named 'a.txt' already exists"
     assert caught.value.details == {"name": "a.txt"}
@@ -138,10 +145,10 @@ def test_creating_a_second_live_file_of_the_same_name_is_a_conflict(
 
 
 def test_another_owner_may_use_the_same_name(file_index: DynamoDBFileIndex) -> None:
-    file_index.create(pending_record(name="a.txt"))
+    file_index.create(pending_record(name="a.txt"), ROOMY_QUOTA)
     theirs = pending_record(name="a.txt", owner=OTHER_OWNER)
 
-    file_index.create(theirs)
+    file_index.create(theirs, ROOMY_QUOTA)
 
     assert file_index.get(OTHER_OWNER, theirs.file_id) == theirs
 
@@ -158,7 +165,7 @@ def test_a_transition_from_a_state_the_record_is_no_longer_in_is_refused(
     file_index: DynamoDBFileIndex, stale: Any
 ) -> None:
     record = pending_record()
-    file_index.create(record)
+    file_index.create(record, ROOMY_QUOTA)
     before = stale(record)
 
     with pytest.raises(ConcurrentUpdateError):
@@ -171,7 +178,7 @@ def test_two_transitions_from_the_same_state_let_only_the_first_through(
     file_index: DynamoDBFileIndex,
 ) -> None:
     record = pending_record()
-    file_index.create(record)
+    file_index.create(record, ROOMY_QUOTA)
     file_index.transition(record, record.evolve(status=FileStatus.AVAILABLE))
 
     with pytest.raises(ConcurrentUpdateError):
@@ -188,7 +195,7 @@ def test_a_rejected_record_frees_its_name(
     record = add_file(file_index, name="a.txt", status=FileStatus.REJECTED)
 
     again = pending_record(name="a.txt")
-    file_index.create(again)
+    file_index.create(again, ROOMY_QUOTA)
 
     claims = {c["name"]["S"]: c for c in _items(dynamodb, "NAME#").values()}
     assert claims["a.txt"]["file_id"]["S"] == again.file_id
@@ -199,7 +206,7 @@ def test_clearing_the_outbox_forgets_the_events_of_that_change_only(
     file_index: DynamoDBFileIndex,
 ) -> None:
     record = pending_record()
-    file_index.create(record)
+    file_index.create(record, ROOMY_QUOTA)
     first = replace(record.evolve(status=FileStatus.AVAILABLE), outbox=("one",))
     file_index.transition(record, first)
     second = replace(first.evolve(status=FileStatus.DELETING), outbox=("two",))

@@ -29,7 +29,7 @@ from chalicelib.messages import (
 )
 from chalicelib.uploads import UploadProcessor
 from tests.adapters.conftest import BUCKET, BUS, receive_all
-from tests.builders import OWNER, message_of, pending_record
+from tests.builders import OWNER, ROOMY_QUOTA, message_of, pending_record
 from tests.fakes import FIXED_NOW
 
 Route = Callable[[Subscription], str]
@@ -96,7 +96,7 @@ def test_a_version_1_and_a_version_2_consumer_each_get_only_their_version(
 ) -> None:
     v1_queue, v2_queue = route(V1_READER), route(V2_READER)
     record = pending_record(name="docs/a.txt", size=5, content_type="text/plain")
-    file_index.create(record)
+    file_index.create(record, ROOMY_QUOTA)
     s3.put_object(
         Bucket=BUCKET, Key=record.key, Body=b"hello", ContentType="text/plain"
     )

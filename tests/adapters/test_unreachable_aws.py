@@ -22,7 +22,7 @@ from chalicelib.adapters.sqs_queue import SqsAcknowledger
 from chalicelib.domain import FileStatus
 from chalicelib.errors import DependencyUnavailableError
 from chalicelib.messages import DeleteFileV1
-from tests.builders import message_of, pending_record, queued
+from tests.builders import ROOMY_QUOTA, message_of, pending_record, queued
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ CALLS: dict[str, Callable[[Callable[[str], Any]], object]] = {
     "publish": lambda c: EventBridgePublisher(lambda: c("events"), "bus").publish(
         [_command()]
     ),
-    "index.create": lambda c: _index(c).create(pending_record()),
+    "index.create": lambda c: _index(c).create(pending_record(), ROOMY_QUOTA),
     "index.get": lambda c: _index(c).get("o", "f"),
     "index.transition": lambda c: _index(c).transition(
         record := pending_record(), record.evolve(status=FileStatus.AVAILABLE)

@@ -233,6 +233,20 @@ class Stack:
         items: list[dict[str, Any]] = self.dynamodb.scan(TableName=TABLE)["Items"]
         return items
 
+    def leftovers(self) -> list[dict[str, Any]]:
+        """Every item but usage counters at zero: what a user who stores
+        nothing any more must not leave behind."""
+        zero = {"N": "0"}
+        return [
+            item
+            for item in self.table_items()
+            if not (
+                item["sk"]["S"] == "USAGE"
+                and item.get("files") == zero
+                and item.get("bytes") == zero
+            )
+        ]
+
 
 def _queue(sqs: Any, name: str) -> Queue:
     url = sqs.create_queue(QueueName=name)["QueueUrl"]

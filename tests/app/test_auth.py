@@ -202,4 +202,5 @@ def test_the_openapi_document_is_public(client: Client) -> None:
         "/files/{file_id}",
         "/changes",
         "/changes/latest",
+        "/usage",
     }

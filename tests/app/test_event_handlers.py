@@ -147,7 +147,7 @@ def test_an_object_outside_our_layout_is_left_where_it_is(
 
     assert payload is None
     assert stack.object_keys() == [key]
-    assert stack.table_items() == []
+    assert stack.leftovers() == []
 
 
 def test_an_upload_after_its_file_was_deleted_does_not_bring_the_file_back(

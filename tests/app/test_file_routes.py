@@ -214,7 +214,10 @@ def test_no_query_parameter_makes_a_download_url_live_longer(
 ) -> None:
     file_id = files.add("a.txt")
 
-    answer = files.get(f"/files/{file_id}?expires_in=604800&X-Amz-Expires=604800")
+    asked = files.get(f"/files/{file_id}?expires_in=604800&X-Amz-Expires=604800")
+    answer = files.get(f"/files/{file_id}")
 
+    assert asked.status_code == 400
+    assert asked.json_body["Code"] == "ValidationError"
     url = answer.json_body["download_url"]
     assert parse_qs(urlsplit(url).query)["X-Amz-Expires"] == ["900"]

@@ -73,7 +73,7 @@ def test_an_upload_never_made_expires_leaving_no_record_and_a_free_name(
     _sweep(files, after=timedelta(hours=1))
 
     assert files.get(f"/files/{created['file_id']}").status_code == 404
-    assert stack.table_items() == []
+    assert stack.leftovers() == []
     assert stack.object_keys() == []
     assert stack.published() == []
     assert files.create("docs/never.txt").status_code == 201
@@ -108,7 +108,7 @@ def test_a_delete_interrupted_after_its_mark_is_finished(
     files.run_delete_consumer()
 
     assert files.get(f"/files/{file_id}").status_code == 404
-    assert stack.table_items() == []
+    assert stack.leftovers() == []
     assert stack.object_keys() == []
     assert _type_versions(stack.published()) == sorted(
         [("DeleteFile", 1), *every_version("FileDeleted")]
@@ -126,7 +126,7 @@ def test_an_object_deleted_outside_the_api_takes_its_file_and_name_along(
     _object_deleted(files, key)
 
     assert files.get(f"/files/{file_id}").status_code == 404
-    assert stack.table_items() == []
+    assert stack.leftovers() == []
     events = stack.published()
     assert _type_versions(events) == every_version("FileDeleted")
     assert {e["detail"]["metadata"]["file_id"] for e in events} == {file_id}
@@ -147,4 +147,4 @@ def test_the_apis_own_delete_is_announced_once(
 
     published = [e["detail-type"] for e in stack.published()]
     assert published.count("FileDeleted") == len(every_version("FileDeleted"))
-    assert stack.table_items() == []
+    assert stack.leftovers() == []

@@ -414,6 +414,51 @@ ODD_TRACE_IDS = [
     ),
 ]
 
+IDEMPOTENCY_KEYS = [
+    raw_case(
+        f"idempotency-key-{label}",
+        document(A_VALID_BODY),
+        "ValidationError",
+        headers={"Idempotency-Key": key},
+    )
+    for label, key in (
+        ("empty", ""),
+        ("too-long", "k" * 256),
+        ("with-space", "two words"),
+        ("non-ascii", "cl\u00e9"),
+    )
+] + [
+    # The world's setup created cat/keyed.txt with this key.
+    raw_case(
+        "idempotency-key-reused-for-another-file",
+        document(A_VALID_BODY),
+        "IdempotencyKeyReused",
+        422,
+        {"Idempotency-Key": "bad-input-used-key"},
+    ),
+]
+
+QUOTAS = [
+    # The world's setup filled this user's bytes with two pending 5 GiB files.
+    BadInput(
+        "quota-one-byte-too-many",
+        "POST",
+        "/files",
+        403,
+        "QuotaExceeded",
+        document({"name": "one-more.txt", "size": 1}),
+        {"Authorization": "${full_token}"},
+    ),
+]
+
+USAGE = [
+    unauthorized("auth-missing-usage", "GET", "/usage", None),
+    unauthorized("auth-garbage-usage", "GET", "/usage", "Bearer x.y.z"),
+    get("usage-with-a-query", "/usage?files=1", "ValidationError"),
+    get("latest-with-a-query", "/changes/latest?cursor=x", "ValidationError"),
+    get("describe-with-a-query", "/files/${a_file_id}?download=1", "ValidationError"),
+]
+
 CASES = (
     MALFORMED_JSON
     + WRONG_TYPES
@@ -427,6 +472,9 @@ CASES = (
     + CHANGES_QUERIES
     + FILE_IDS
     + ODD_TRACE_IDS
+    + IDEMPOTENCY_KEYS
+    + QUOTAS
+    + USAGE
 )
 
 
@@ -487,11 +535,28 @@ def world(stack: dict[str, Any]) -> World:
     available_file(stack, a, "cat/two.txt")
     b_file = available_file(stack, b, "cat/one.txt")
     available_file(stack, b, "cat/two.txt")
+    keyed = requests.post(
+        f"{api_url}/files",
+        json={"name": "cat/keyed.txt", "size": 3},
+        headers=a.headers | {"Idempotency-Key": "bad-input-used-key"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert keyed.status_code == 201, keyed.text
+    full = new_user(stack, "bad-input-full")
+    for half in ("half-1.bin", "half-2.bin"):
+        filled = requests.post(
+            f"{api_url}/files",
+            json={"name": half, "size": 5 * GIB},
+            headers=full.headers,
+            timeout=HTTP_TIMEOUT,
+        )
+        assert filled.status_code == 201, filled.text
     a_listing, a_changes = first_page_cursor(api_url, a), changes_cursor(api_url, a)
     a_id = a_file["file_id"]
     values = {
         "token": a.token,
         "token_cut": a.token[:-10],
+        "full_token": full.token,
         "a_file_id": a_id,
         "a_file_id_upper": a_id.upper(),
         "a_file_id_short": a_id[:-1],
@@ -547,6 +612,7 @@ def test_the_catalogue_covers_every_route_with_at_least_sixty_cases() -> None:
         "DELETE /files/{id}",
         "GET /changes",
         "GET /changes/latest",
+        "GET /usage",
     }
     assert len(CASES) >= 60
     assert all(400 <= case.status < 500 for case in CASES)

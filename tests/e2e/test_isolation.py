@@ -56,6 +56,7 @@ ROUTES = [
     ("DELETE", "/files/{file_id}"),
     ("GET", "/changes"),
     ("GET", "/changes/latest"),
+    ("GET", "/usage"),
 ]
 PASSWORD = "Isolation-password-1"
 
@@ -237,6 +238,26 @@ def test_another_users_change_feed_never_shows_a_users_changes(
     assert bob_file["file_id"] in bobs_ids
     assert created["file_id"] in alices_ids
     assert not bobs_ids & alices_ids
+
+
+def test_a_users_usage_counts_only_their_own_files(
+    stack: dict[str, Any], bob: User, alice_file: Any
+) -> None:
+    newcomer = new_user(stack, "isolation-usage")
+    before = call(stack, "GET", "/usage", newcomer.headers).json()
+    mine = create_file(stack, newcomer, alice_file["name"])
+
+    after = call(stack, "GET", "/usage", newcomer.headers).json()
+
+    assert before["files"]["used"] == 0
+    assert before["bytes"]["used"] == 0
+    assert after["files"]["used"] == 1
+    assert after["bytes"]["used"] == mine_size(stack, newcomer, mine["file_id"])
+
+
+def mine_size(stack: dict[str, Any], user: User, file_id: str) -> int:
+    size: int = describe(stack, user, file_id).json()["size"]
+    return size
 
 
 @pytest.mark.parametrize(

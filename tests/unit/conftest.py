@@ -6,6 +6,7 @@ import pytest
 
 from chalicelib.cursors import CursorCodec
 from chalicelib.deletes import DeleteProcessor
+from chalicelib.domain import Quota
 from chalicelib.files import FileService
 from chalicelib.uploads import UploadProcessor
 from tests.fakes import (
@@ -17,6 +18,8 @@ from tests.fakes import (
 )
 
 PRESIGN_TTL = 900
+# Small enough for a test to reach with a few files.
+QUOTA = Quota(max_files=5, max_bytes=1000)
 
 
 @pytest.fixture
@@ -33,6 +36,7 @@ def file_service(
         bus=bus,
         cursors=cursors,
         presign_ttl_seconds=PRESIGN_TTL,
+        quota=QUOTA,
         clock=clock,
     )
 
