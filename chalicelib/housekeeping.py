@@ -12,7 +12,10 @@
   command (a crash between the mark and the bus, or a command that never
   reached its consumer): the same command goes on the bus again. It carries
   the same event id as the first, the delete consumer is idempotent, and the
-  one code path that deletes keeps its retries, dead-letter queue and logs.
+  one code path that deletes keeps its retries, dead-letter queue and logs;
+- a folder entry whose count went down is dropped if it is empty: the
+  request that emptied it drops it after its own write, and a crash in
+  between would leave an empty folder listed for good.
 
 `ObjectDeletions.object_deleted` hears S3's own "Object Deleted" events (from
 the default bus): an object removed outside the API (by hand, by a lifecycle
@@ -32,7 +35,7 @@ from datetime import datetime, timedelta
 from chalicelib.domain import FileRecord, FileStatus, parse_object_key
 from chalicelib.errors import ConcurrentUpdateError
 from chalicelib.messages import messages_about
-from chalicelib.ports import EventPublisher, FileIndex, ObjectStore
+from chalicelib.ports import EventPublisher, FileIndex, FolderMark, ObjectStore
 from chalicelib.uploads import UploadProcessor
 
 logger = logging.getLogger(__name__)
@@ -45,6 +48,8 @@ EXPIRY_MARGIN = timedelta(minutes=10)
 # The delete consumer takes seconds; a command not done by then was lost, or
 # is failing towards the dead-letter queue (whose alarm says so).
 RESEND_DELETE_AFTER = timedelta(minutes=5)
+# The request that lowers a count drops an empty folder within moments.
+CHECK_FOLDER_AFTER = timedelta(minutes=1)
 # One run does at most this much, so it ends well within its timeout.
 MAX_RECORDS_PER_RUN = 200
 
@@ -56,6 +61,8 @@ class SweepReport:
     settled: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     delete_resent: list[str] = field(default_factory=list)
+    # Folders, not files: empty entries dropped.
+    folders_dropped: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
 
@@ -104,12 +111,18 @@ class Sweeper:
         for record in deleting:
             with _one_file(record, report):
                 self._resend_delete(record, trace_id, report)
+        budget -= len(deleting)
+        if budget > 0:
+            marks = self.index.folders_to_check(now - CHECK_FOLDER_AFTER, budget)
+            for mark in marks:
+                self._check_folder(mark, report)
         logger.info(
             "sweep done",
             extra={
                 "settled": len(report.settled),
                 "expired": len(report.expired),
                 "delete_resent": len(report.delete_resent),
+                "folders_dropped": len(report.folders_dropped),
                 "left": len(report.left),
                 "failed": len(report.failed),
             },
@@ -144,6 +157,22 @@ class Sweeper:
             "sweep: upload never completed expired, name freed",
             extra={"file_id": record.file_id},
         )
+
+    def _check_folder(self, mark: FolderMark, report: SweepReport) -> None:
+        try:
+            dropped = self.index.settle_folder(mark)
+        except Exception:
+            logger.exception(
+                "sweep: folder left for the next run", extra={"folder": mark.folder}
+            )
+            report.failed.append(mark.folder)
+            return
+        if dropped:
+            report.folders_dropped.append(mark.folder)
+            logger.info(
+                "sweep: empty folder dropped",
+                extra={"owner": mark.owner, "folder": mark.folder},
+            )
 
     def _resend_delete(
         self, listed: FileRecord, trace_id: str, report: SweepReport

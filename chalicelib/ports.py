@@ -30,6 +30,17 @@ class PresignedPost:
 
 
 @dataclass(frozen=True)
+class FolderMark:
+    """A folder entry whose count went down, to be dropped if it is empty."""
+
+    owner: str
+    folder: str
+    file_count: int
+    # Opaque: when and where the mark was made, unique per folder and time.
+    mark: str
+
+
+@dataclass(frozen=True)
 class IdempotencyClaim:
     """Ties a client's Idempotency-Key to the file its create makes."""
 
@@ -90,6 +101,12 @@ class FileIndex(Protocol):
         Oldest first, read from an index of only the records in a passing
         status (`PENDING`, `DELETING`), never from a scan of the table.
         """
+
+    def folders_to_check(self, since_before: datetime, limit: int) -> list[FolderMark]:
+        """Up to `limit` folder entries whose count went down before then."""
+
+    def settle_folder(self, mark: FolderMark) -> bool:
+        """Drop the folder entry if it is empty (True), else forget its mark."""
 
 
 class ObjectStore(Protocol):

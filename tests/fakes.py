@@ -37,7 +37,7 @@ from chalicelib.errors import (
 )
 from chalicelib.messages import Message
 from chalicelib.names import parent_folder
-from chalicelib.ports import IdempotencyClaim, ListingPage, PresignedPost
+from chalicelib.ports import FolderMark, IdempotencyClaim, ListingPage, PresignedPost
 
 FIXED_NOW = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
 
@@ -201,6 +201,14 @@ class InMemoryFileIndex:
             and r.in_status_since < since_before
         ]
         return sorted(stuck, key=lambda r: r.in_status_since)[:limit]
+
+    def folders_to_check(self, since_before: datetime, limit: int) -> list[FolderMark]:
+        # Empty folders go in the same step that empties them here, so none
+        # is ever left to check (the adapter's crash window has no twin).
+        return []
+
+    def settle_folder(self, mark: FolderMark) -> bool:
+        return self.folders.get((mark.owner, mark.folder), 0) <= 0
 
     def _listed_entries(
         self, owner: str, prefix: str, delimiter: str | None

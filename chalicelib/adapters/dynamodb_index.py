@@ -29,6 +29,7 @@ from chalicelib.domain import (
     folder_deltas,
     usage_delta,
     usage_of,
+    utc_now,
 )
 from chalicelib.errors import (
     ConcurrentUpdateError,
@@ -38,7 +39,7 @@ from chalicelib.errors import (
     QuotaExceededError,
 )
 from chalicelib.names import parent_folder
-from chalicelib.ports import IdempotencyClaim, ListingPage
+from chalicelib.ports import FolderMark, IdempotencyClaim, ListingPage
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,10 @@ def _attention_pk(status: FileStatus, shard: int) -> str:
 
 def _attention_shard(file_id: str) -> int:
     return int(_digest(file_id)[:8], 16) % ATTENTION_SHARDS
+
+
+def _folder_check_pk(shard: int) -> str:
+    return f"FOLDER_CHECK#{shard}"
 
 
 def _sortable_time(moment: datetime) -> str:
@@ -172,9 +177,15 @@ def _dynamodb_errors(action: str) -> Iterator[None]:
 
 
 class DynamoDBFileIndex:
-    def __init__(self, client_factory: Callable[[], Any], table: str) -> None:
+    def __init__(
+        self,
+        client_factory: Callable[[], Any],
+        table: str,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._client_factory = client_factory
         self._table = table
+        self._clock = clock
 
     @property
     def _client(self) -> Any:
@@ -408,6 +419,66 @@ class DynamoDBFileIndex:
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
         return found
 
+    def folders_to_check(self, since_before: datetime, limit: int) -> list[FolderMark]:
+        marks: list[FolderMark] = []
+        for shard in range(ATTENTION_SHARDS):
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": NEEDS_ATTENTION_INDEX,
+                "KeyConditionExpression": (
+                    "attention_pk = :pk AND attention_sk < :before"
+                ),
+                "ExpressionAttributeValues": to_item(
+                    {
+                        ":pk": _folder_check_pk(shard),
+                        ":before": _sortable_time(since_before),
+                    }
+                ),
+                "Limit": limit,
+            }
+            with _dynamodb_errors("read folders to check"):
+                answer = self._client.query(**request)
+            for item in answer["Items"]:
+                values = from_item(item)
+                marks.append(
+                    FolderMark(
+                        owner=values["pk"].removeprefix("USER#"),
+                        folder=values["name"],
+                        file_count=int(values["file_count"]),
+                        mark=values["attention_sk"],
+                    )
+                )
+        marks.sort(key=lambda found: found.mark)
+        return marks[:limit]
+
+    def settle_folder(self, mark: FolderMark) -> bool:
+        key = to_item({"pk": _user_pk(mark.owner), "sk": _folder_sk(mark.folder)})
+        zero = to_item({":zero": 0})
+        try:
+            with _dynamodb_errors("drop empty folder"):
+                self._client.delete_item(
+                    TableName=self._table,
+                    Key=key,
+                    ConditionExpression="file_count <= :zero",
+                    ExpressionAttributeValues=zero,
+                )
+            return True
+        except ConcurrentUpdateError:
+            pass  # not empty: the mark alone goes
+        try:
+            with _dynamodb_errors("unmark folder"):
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="REMOVE attention_pk, attention_sk",
+                    # A newer mark is the next sweep's to judge.
+                    ConditionExpression="attention_sk = :mark AND file_count > :zero",
+                    ExpressionAttributeValues=zero | to_item({":mark": mark.mark}),
+                )
+        except ConcurrentUpdateError:
+            logger.debug("folder %s changed while checked", mark.folder)
+        return False
+
     # --- building blocks -------------------------------------------------
 
     def _put(self, values: dict[str, Any], condition: str) -> dict[str, Any]:
@@ -496,22 +567,32 @@ class DynamoDBFileIndex:
     def _count_folder(self, owner: str, folder: str, delta: int) -> dict[str, Any]:
         # SET rewrites the listing keys on every count, so an entry dropped as
         # empty a moment ago comes back whole when a file arrives.
+        expression = (
+            "ADD file_count :delta SET #name = :name, folder_pk = :fpk, "
+            "folder_sk = :name"
+        )
+        values: dict[str, Any] = {
+            ":delta": delta,
+            ":name": folder,
+            ":fpk": _folder_pk(owner, parent_folder(folder)),
+        }
+        if delta < 0:
+            # A count going down may reach zero, and the entry is dropped only
+            # after this write: the mark lets the sweep finish the job if the
+            # drop never happens.
+            expression += ", attention_pk = :check_pk, attention_sk = :check_sk"
+            digest = _digest(folder)
+            values |= {
+                ":check_pk": _folder_check_pk(int(digest[:8], 16) % ATTENTION_SHARDS),
+                ":check_sk": f"{_sortable_time(self._clock())}#{owner}#{digest}",
+            }
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": to_item({"pk": _user_pk(owner), "sk": _folder_sk(folder)}),
-                "UpdateExpression": (
-                    "ADD file_count :delta SET #name = :name, folder_pk = :fpk, "
-                    "folder_sk = :name"
-                ),
+                "UpdateExpression": expression,
                 "ExpressionAttributeNames": {"#name": "name"},
-                "ExpressionAttributeValues": to_item(
-                    {
-                        ":delta": delta,
-                        ":name": folder,
-                        ":fpk": _folder_pk(owner, parent_folder(folder)),
-                    }
-                ),
+                "ExpressionAttributeValues": to_item(values),
             }
         }
 
@@ -546,9 +627,8 @@ class DynamoDBFileIndex:
     def _drop_empty_folders(self, owner: str, deltas: Counter[str]) -> None:
         """Delete folder entries whose count fell to zero.
 
-        LIMITATION: this runs after the transaction that lowered the count, so
-        a crash in between leaves an empty folder listed (the housekeeping
-        sweep does not drop such entries yet).
+        This runs after the transaction that lowered the count; a crash in
+        between leaves the entry marked, and the sweep drops it.
         """
         for folder in (f for f, d in deltas.items() if d < 0):
             try:

@@ -17,7 +17,13 @@ A third sparse index, `needs_attention`, holds only records in a passing
 status (`PENDING`, `DELETING`), keyed by status and shard and sorted by when
 they took it, so the housekeeping sweep reads the stuck ones oldest first
 without a scan. The shard (from the file id) spreads uploads being created
-over several partitions of the index.
+over several partitions of the index. The same index holds folder entries
+whose count went down (`FOLDER_CHECK#<shard>`), so the sweep can drop one
+left empty by a crash.
+
+Two more kinds of item sit in a user's partition: `USAGE`, the files and
+bytes the user's quota counts, and `IDEMPOTENCY#<digest of key>`, which ties
+a create's Idempotency-Key to its file until `expires_at` (DynamoDB's TTL).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import EndpointConnectionError
+
 from chalicelib import bootstrap
 from chalicelib.domain import FileStatus
 from tests.app.conftest import ALICE, BUCKET, FileManager, Stack
@@ -148,3 +150,67 @@ def test_the_apis_own_delete_is_announced_once(
     published = [e["detail-type"] for e in stack.published()]
     assert published.count("FileDeleted") == len(every_version("FileDeleted"))
     assert stack.leftovers() == []
+
+
+# --- empty folders ------------------------------------------------------------
+
+
+def _folders(files: FileManager, prefix: str = "") -> list[str]:
+    answer = files.get(f"/files?delimiter=/&prefix={prefix}")
+    assert answer.status_code == 200, answer.json_body
+    return [folder["name"] for folder in answer.json_body["folders"]]
+
+
+class _LostDrops:
+    """Fails every DeleteItem: a crash right after a count reached zero."""
+
+    def __init__(self) -> None:
+        self.failed = 0
+
+    def __call__(self, **_: Any) -> Any:
+        self.failed += 1
+        raise EndpointConnectionError(endpoint_url="https://dynamodb.invalid")
+
+
+def test_a_folder_left_empty_by_a_crash_is_dropped_by_the_sweep(
+    files: FileManager, stack: Stack
+) -> None:
+    gone = files.add("docs/deep/only.txt")
+    files.add("docs/kept.txt")
+    lost = _LostDrops()
+    stack.dynamodb.meta.events.register("before-call.dynamodb.DeleteItem", lost)
+    try:
+        files.delete(gone)
+        files.run_delete_consumer()
+    finally:
+        stack.dynamodb.meta.events.unregister("before-call.dynamodb.DeleteItem", lost)
+    assert lost.failed >= 1
+    assert _folders(files, "docs/") == ["docs/deep/"]  # empty, yet listed
+
+    report = _sweep(files, after=timedelta(minutes=2))
+
+    assert report is None or "errorMessage" not in report
+    assert _folders(files, "docs/") == []
+    assert _folders(files) == ["docs/"]  # still holds kept.txt
+    folder_items = [
+        i for i in stack.table_items() if i["sk"]["S"].startswith("FOLDER#")
+    ]
+    assert [i["name"]["S"] for i in folder_items] == ["docs/"]
+    assert "attention_pk" not in folder_items[0]  # checked, and unmarked
+
+
+def test_a_folder_emptied_moments_ago_waits_for_a_later_sweep(
+    files: FileManager, stack: Stack
+) -> None:
+    gone = files.add("docs/only.txt")
+    lost = _LostDrops()
+    stack.dynamodb.meta.events.register("before-call.dynamodb.DeleteItem", lost)
+    try:
+        files.delete(gone)
+        files.run_delete_consumer()
+    finally:
+        stack.dynamodb.meta.events.unregister("before-call.dynamodb.DeleteItem", lost)
+
+    _sweep(files, after=timedelta(seconds=0))
+
+    assert _folders(files) == ["docs/"]
