@@ -221,3 +221,47 @@ def test_no_query_parameter_makes_a_download_url_live_longer(
     assert asked.json_body["Code"] == "ValidationError"
     url = answer.json_body["download_url"]
     assert parse_qs(urlsplit(url).query)["X-Amz-Expires"] == ["900"]
+
+
+class _EntryRefused:
+    """put_events answering 200 with its one entry failed (shared case 3)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, **_: Any) -> Any:
+        self.calls += 1
+        answer = {
+            "FailedEntryCount": 1,
+            "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "try later"}],
+        }
+        return (_HttpOk(), answer)
+
+
+class _HttpOk:
+    status_code = 200
+    headers: dict[str, str] = {}
+
+
+def test_a_command_the_bus_refuses_without_raising_is_a_503_and_nothing_changes(
+    files: FileManager, stack: Stack
+) -> None:
+    file_id = files.add("docs/a.txt", b"keep me")
+    stack.published()
+    refused = _EntryRefused()
+    stack.events.meta.events.register("before-call.events.PutEvents", refused)
+    try:
+        answer = files.delete(file_id)
+    finally:
+        stack.events.meta.events.unregister("before-call.events.PutEvents", refused)
+
+    assert refused.calls == 1
+    assert answer.status_code == 503
+    assert answer.json_body["Code"] == "ServiceUnavailable"
+    assert "try again" in answer.json_body["Message"]
+    after = files.get(f"/files/{file_id}").json_body
+    assert after["status"] == "AVAILABLE"
+    assert [i["file_id"] for i in files.get("/files").json_body["items"]] == [file_id]
+    assert requests.get(after["download_url"], timeout=10).content == b"keep me"
+    assert stack.object_keys() == [f"files/{ALICE}/{file_id}"]
+    assert stack.published() == []
