@@ -84,6 +84,7 @@ def _up(argv: list[str]) -> int:
     )
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--moto-port", type=int, help="default: the config's")
+    parser.add_argument("--web-port", type=int, default=8080, help="the web page's")
     parser.add_argument("--no-autoreload", action="store_true")
     parser.add_argument(
         "--state-file", type=Path, help=f"default: {DEFAULT_STATE_FILE}"
@@ -97,6 +98,7 @@ def _up(argv: list[str]) -> int:
         moto_port=args.moto_port,
         autoreload=not args.no_autoreload,
         state_file=args.state_file,
+        web_port=args.web_port,
     )
     stack = LocalStack(options)
     _raise_on_signals()
@@ -127,11 +129,17 @@ def _banner(state: dict[str, Any], options: UpOptions) -> str:
         state_arg = f" --state-file {options.state_path}"
     python = os.path.relpath(sys.executable)
     token = f"{python} -m devstack token{state_arg}"
+    fm = os.path.relpath(Path(sys.executable).parent / "fm")
+    stack_arg = ""
+    if options.state_file is not None:
+        stack_arg = f" --stack {options.state_path}"
     demo = state["demo_user"]
     return "\n".join(
         [
             "",
             "Local stack is up.",
+            f"  web page       {state.get('web_url') or '(no web/ folder)'}"
+            "  (sign in as the demo user)",
             f"  API            {state['api_url']}",
             f"  AWS (moto)     {state['aws_endpoint_url']}  region {state['region']}",
             f"  bucket         {state['bucket']}",
@@ -148,6 +156,8 @@ def _banner(state: dict[str, Any], options: UpOptions) -> str:
             f"  state file     {options.state_path}",
             f"  moto log       {state['moto_log']}",
             "",
+            f"CLI:         {fm}{stack_arg} login --demo"
+            "   (then: fm ls, fm put FILE, fm --help)",
             f"ID token:    {token}",
             f'First call:  curl -H "Authorization: $({token})" '
             f"{state['api_url']}/files",

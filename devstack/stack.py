@@ -97,6 +97,7 @@ def start_stack(
     api_port: int | None = None,
     moto_port: int | None = None,
     *,
+    web_port: int | None = None,
     project_dir: Path | None = None,
     state_file: Path | None = None,
     autoreload: bool = False,
@@ -121,6 +122,7 @@ def start_stack(
         state_file.unlink()
     argv = [sys.executable, "-m", "devstack", "--project-dir", str(project)]
     argv += ["--api-port", str(api_port), "--moto-port", str(moto_port)]
+    argv += ["--web-port", str(web_port or free_port())]
     argv += ["--state-file", str(state_file)]
     if not autoreload:
         argv.append("--no-autoreload")

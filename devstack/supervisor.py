@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from devstack import config, resources
+from devstack import config, resources, web
 from devstack.overlay import SHIPPED, sync_overlay
 from devstack.processes import (
     Child,
@@ -57,6 +57,9 @@ class UpOptions:
     autoreload: bool = True
     state_file: Path | None = None
     host: str = "127.0.0.1"
+    # The page's own port, so it calls the API from another origin, as it
+    # does once deployed.
+    web_port: int = 8080
 
     @property
     def state_path(self) -> Path:
@@ -171,10 +174,12 @@ class LocalStack:
     def _start(self) -> dict[str, Any]:
         options = self.options
         state_path = options.state_path
-        if not port_is_free(options.host, options.api_port):
-            raise StartupError(
-                f"port {options.api_port} is in use: pick another with --api-port"
-            )
+        for port, flag in (
+            (options.api_port, "--api-port"),
+            (options.web_port, "--web-port"),
+        ):
+            if not port_is_free(options.host, port):
+                raise StartupError(f"port {port} is in use: pick another with {flag}")
         remove_state(state_path, pid=_stale_pid(state_path))
         log_dir = state_path.parent
         self._children["moto"] = start_moto(
@@ -191,8 +196,33 @@ class LocalStack:
             child=self._children["chalice"],
         )
         self.state = self._state(provisioned.to_dict())
+        self.state["web_url"] = self._start_web(state_path)
         write_state(state_path, self.state)
         return self.state
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.options.host}:{self.options.web_port}"
+
+    def _start_web(self, state_path: Path) -> str | None:
+        """Serve the page from `web/`, configured for this stack."""
+        root = self.stage.project_dir / "web"
+        if not root.is_dir():
+            log.info("no web/ folder; no page served")
+            return None
+        page_config = state_path.parent / f"{state_path.stem}-web-config.json"
+        page_config.write_text(json.dumps(web.page_config(self.state), indent=2))
+        argv = [sys.executable, "-m", "devstack.web", "--host", self.options.host]
+        argv += ["--port", str(self.options.web_port), "--root", str(root)]
+        argv += ["--config", str(page_config)]
+        self._children["web"] = Child("web", argv, cwd=DEVSTACK_ROOT).start()
+        wait_until(
+            lambda: answers(f"{self.web_url}/"),
+            what="the page's server",
+            timeout=API_START_TIMEOUT,
+            child=self._children["web"],
+        )
+        return self.web_url
 
     def _provision(self) -> ProvisionedStack:
         stage = self.stage
@@ -294,7 +324,7 @@ class LocalStack:
         self._start_runner()
 
     def stop(self) -> None:
-        for name in ("chalice", "runner", "moto"):
+        for name in ("web", "chalice", "runner", "moto"):
             child = self._children.pop(name, None)
             if child is not None:
                 child.stop()

@@ -80,6 +80,7 @@ def running_stack(folder: Path) -> Iterator[dict[str, Any]]:
     log = folder / "devstack.log"
     argv = [sys.executable, "-m", "devstack"]
     argv += ["--api-port", str(free_port()), "--moto-port", str(free_port())]
+    argv += ["--web-port", str(free_port())]
     argv += ["--state-file", str(state_file), "--no-autoreload"]
     with log.open("wb") as output:
         process = subprocess.Popen(
