@@ -10,7 +10,7 @@ from typing import Any
 from fmclient.api import Api
 from fmclient.errors import ClientError
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 0.5
 
 
 def follow(
