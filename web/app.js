@@ -17,10 +17,11 @@ const CONFIRM_MS = 4000;
 const $ = (selector) => document.querySelector(selector);
 
 class AppError extends Error {
-  constructor(code, message, status = 0) {
+  constructor(code, message, status = 0, details = null) {
     super(message);
     this.code = code;
     this.status = status;
+    this.details = details;
   }
 }
 
@@ -44,8 +45,16 @@ function explain(error) {
   switch (error.code) {
     case "SessionEnded":
       return "Your session has ended. Please sign in again.";
-    case "QuotaExceeded":
-      return `Not enough room for this file: ${error.message}`;
+    case "QuotaExceeded": {
+      const stands = error.details;
+      if (!stands || !stands.bytes) return `Not enough room: ${error.message}`;
+      return (
+        `Not enough room: you store ${stands.files.used.toLocaleString()} of ` +
+        `${stands.files.limit.toLocaleString()} files and ` +
+        `${humanSize(stands.bytes.used)} of ${humanSize(stands.bytes.limit)}. ` +
+        "Delete some files first."
+      );
+    }
     case "NameConflict":
       return `${error.message.replace(/\.$/, "")}. Rename the file, or delete the old one first.`;
     case "Unreachable":
@@ -239,7 +248,7 @@ async function api(method, path, { query, body, headers } = {}) {
       const message =
         (answer && (answer.Message || answer.message)) ||
         `The file manager answered ${response.status}.`;
-      throw new AppError(code, message, response.status);
+      throw new AppError(code, message, response.status, answer && answer.Details);
     }
     return answer;
   }
@@ -533,6 +542,7 @@ async function uploadFile(file) {
   } catch (error) {
     setState(explain(error), "bad");
     if (error.code === "SessionEnded") fail(error);
+    if (error.code === "QuotaExceeded") showUsage().catch(fail);
   }
 }
 

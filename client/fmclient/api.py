@@ -41,13 +41,12 @@ def api_error(response: httpx.Response) -> ApiError:
         body = None
     trace = response.headers.get(TRACE_HEADER)
     if isinstance(body, dict) and "Code" in body:
-        return ApiError(
-            response.status_code,
-            str(body["Code"]),
-            str(body.get("Message", body["Code"])),
-            body.get("Details"),
-            trace,
-        )
+        code = str(body["Code"])
+        message = str(body.get("Message", code))
+        details = body.get("Details")
+        if code == "QuotaExceeded":
+            message = _quota_message(details) or message
+        return ApiError(response.status_code, code, message, details, trace)
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         # API Gateway's own answers (an unknown route, throttling) say
         # {"message": ...}.
@@ -57,6 +56,18 @@ def api_error(response: httpx.Response) -> ApiError:
     return ApiError(
         response.status_code, f"HTTP{response.status_code}", text, None, trace
     )
+
+
+def _quota_message(details: Any) -> str | None:
+    try:
+        files, size = details["files"], details["bytes"]
+        return (
+            f"over your quota: you store {files['used']:,} of {files['limit']:,} "
+            f"files and {size['used']:,} of {size['limit']:,} bytes, and this "
+            f"file needs {details['requested_bytes']:,} more; delete some first"
+        )
+    except (KeyError, TypeError):
+        return None
 
 
 class Api:

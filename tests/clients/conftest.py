@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from devstack.auth import add_user
+from tests.e2e.helpers import HTTP_TIMEOUT
 from tests.e2e.stack import ROOT, running_stack
 
 FM = Path(sys.executable).parent / "fm"
@@ -112,3 +114,30 @@ def fm(stack: dict[str, Any], tmp_path: Path) -> Fm:
     client = Fm(stack, tmp_path / "fm-home", tmp_path)
     client.login(new_account(stack, "cli"))
     return client
+
+
+# The most one file may declare (one presigned POST's limit).
+MAX_FILE_BYTES = 5 * 1024**3
+
+
+def fill_byte_quota(stack: dict[str, Any], token: str) -> dict[str, Any]:
+    """Declare (never upload) big files until the user's bytes are all used.
+
+    Usage counts from the create, so this fills a quota of gigabytes in a
+    few requests. Returns the usage it leaves.
+    """
+    headers = {"Authorization": token}
+    url = f"{stack['api_url']}"
+    for number in range(100):
+        usage = requests.get(f"{url}/usage", headers=headers, timeout=HTTP_TIMEOUT)
+        room = usage.json()["bytes"]["limit"] - usage.json()["bytes"]["used"]
+        if room == 0:
+            return dict(usage.json())
+        created = requests.post(
+            f"{url}/files",
+            json={"name": f"filler-{number}.bin", "size": min(room, MAX_FILE_BYTES)},
+            headers=headers,
+            timeout=HTTP_TIMEOUT,
+        )
+        assert created.status_code == 201, created.text
+    raise AssertionError("the byte quota did not fill up")
