@@ -96,9 +96,11 @@ async function loadConfig() {
     );
   }
   const config = await response.json();
-  for (const key of ["apiUrl", "region", "userPoolId", "clientId"]) {
+  for (const key of ["apiUrl", "userPoolId", "clientId"]) {
     if (!config[key]) throw new AppError("NoConfig", `config.json lacks ${key}.`);
   }
+  // A pool's id starts with its region ("eu-west-1_AbC123").
+  config.region = config.region || config.userPoolId.split("_")[0];
   config.apiUrl = config.apiUrl.replace(/\/+$/, "");
   config.cognitoUrl = config.cognitoEndpoint
     ? config.cognitoEndpoint.replace(/\/+$/, "") + "/"

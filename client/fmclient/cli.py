@@ -244,7 +244,7 @@ def logout(ctx: Context) -> None:
 @cli.command()
 @click.argument("name", default=target.DEFAULT_PROFILE)
 @click.option("--api-url", required=True)
-@click.option("--region", required=True)
+@click.option("--region", default="", help="Default: the pool id's prefix.")
 @click.option("--user-pool-id", required=True)
 @click.option("--client-id", required=True)
 @click.option("--cognito-endpoint", default="")
@@ -263,7 +263,13 @@ def configure(
 
     The values are the outputs of `make deploy` (see docs/deployment.md).
     """
-    stage = target.Target(api_url, region, user_pool_id, client_id, cognito_endpoint)
+    stage = target.Target(
+        api_url,
+        region or user_pool_id.split("_", 1)[0],
+        user_pool_id,
+        client_id,
+        cognito_endpoint,
+    )
     path = target.save_profile(name, stage)
     if ctx.as_json:
         ctx.emit({"profile": name, "config_file": str(path)})

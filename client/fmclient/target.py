@@ -76,7 +76,7 @@ class Target:
 
 
 PROFILE_KEYS = ("api_url", "region", "user_pool_id", "client_id", "cognito_endpoint")
-REQUIRED_KEYS = ("api_url", "region", "user_pool_id", "client_id")
+REQUIRED_KEYS = ("api_url", "user_pool_id", "client_id")
 
 
 def from_stack_file(path: Path) -> Target:
@@ -126,9 +126,13 @@ def _complete(values: Mapping[str, str], source: str) -> Target:
     missing = [key for key in REQUIRED_KEYS if not values.get(key)]
     if missing:
         raise ConfigError(f"{source} lacks {', '.join(missing)}")
+    pool_id = str(values["user_pool_id"])
+    # A pool's id starts with its region ("eu-west-1_AbC123"), which is all
+    # `make deploy` prints.
+    region = values.get("region") or pool_id.split("_", 1)[0]
     return Target(
         api_url=str(values["api_url"]),
-        region=str(values["region"]),
+        region=str(region),
         user_pool_id=str(values["user_pool_id"]),
         client_id=str(values["client_id"]),
         cognito_endpoint=str(values.get("cognito_endpoint") or ""),
@@ -175,7 +179,7 @@ def resolve(
     if base is None:
         raise ConfigError(
             "no file manager to talk to: start the local stack (make dev), "
-            "or save a stage with `fm configure`, or pass --api-url, --region, "
+            "or save a stage with `fm configure`, or pass --api-url, "
             "--user-pool-id and --client-id"
         )
     if given:

@@ -175,6 +175,22 @@ def test_the_default_profile_comes_before_a_local_stack(
     assert deployed.api_url == STAGE.api_url
 
 
+def test_the_region_defaults_to_the_pool_ids_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(target.HOME_VARIABLE, str(tmp_path))
+
+    resolved = target.resolve(
+        overrides={
+            "api_url": STAGE.api_url,
+            "user_pool_id": "ap-south-1_AbC123",
+            "client_id": "client",
+        }
+    )
+
+    assert resolved.cognito_url == "https://cognito-idp.ap-south-1.amazonaws.com/"
+
+
 def test_no_stage_at_all_is_one_clear_sentence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
