@@ -217,6 +217,7 @@ def login(ctx: Context, username: str | None, password_stdin: bool, demo: bool) 
     if password is None:
         password = click.prompt("Password", hide_input=True, err=True)
     session = ctx.api.sign_in(username, password)
+    target.remember(ctx.target)
     if ctx.as_json:
         ctx.emit(
             {

@@ -174,8 +174,7 @@ def resolve(
         base = from_profile(DEFAULT_PROFILE)
     else:
         found = find_stack_file((cwd or Path.cwd()).resolve())
-        if found is not None:
-            base = from_stack_file(found)
+        base = from_stack_file(found) if found is not None else recall()
     if base is None:
         raise ConfigError(
             "no file manager to talk to: start the local stack (make dev), "
@@ -192,6 +191,26 @@ def resolve(
 
 def _has_required(given: Mapping[str, str]) -> bool:
     return all(given.get(key) for key in REQUIRED_KEYS)
+
+
+def _last_target_file() -> Path:
+    return state_dir() / "last-target.json"
+
+
+def remember(target: Target) -> None:
+    """The stage last signed in to, so fm works outside the checkout too."""
+    path = _last_target_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**target.to_profile(), "source": target.source}))
+
+
+def recall() -> Target | None:
+    try:
+        values = json.loads(_last_target_file().read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    source = values.get("source") or "the stage last signed in to"
+    return _complete(values, f"{source}, last signed in to")
 
 
 def save_profile(name: str, target: Target, path: Path | None = None) -> Path:

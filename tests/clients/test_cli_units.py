@@ -191,6 +191,18 @@ def test_the_region_defaults_to_the_pool_ids_prefix(
     assert resolved.cognito_url == "https://cognito-idp.ap-south-1.amazonaws.com/"
 
 
+def test_outside_the_checkout_the_stage_last_signed_in_to_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(target.HOME_VARIABLE, str(tmp_path))
+    target.remember(STAGE)
+
+    resolved = target.resolve(cwd=tmp_path)
+
+    assert resolved.api_url == STAGE.api_url
+    assert resolved.client_id == STAGE.client_id
+
+
 def test_no_stage_at_all_is_one_clear_sentence(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
