@@ -22,7 +22,7 @@ from typing import Any
 CONFIG_PATH = "/config.json"
 
 
-def page_config(state: Mapping[str, Any]) -> dict[str, str]:
+def page_config(state: Mapping[str, Any]) -> dict[str, Any]:
     """What the page needs to know about a stack, in the page's own terms."""
     return {
         "apiUrl": state["api_url"],
@@ -30,6 +30,9 @@ def page_config(state: Mapping[str, Any]) -> dict[str, str]:
         "cognitoEndpoint": state["aws_endpoint_url"],
         "userPoolId": state["user_pool_id"],
         "clientId": state["user_pool_client_id"],
+        # Only the local stack has a demo user, so the page can say who.
+        "demoUser": state["demo_user"]["username"],
+        "demoPassword": state["demo_user"]["password"],
     }
 
 

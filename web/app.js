@@ -259,6 +259,11 @@ async function api(method, path, { query, body, headers } = {}) {
 // --- signing in and out --------------------------------------------------------------
 
 function showSignIn() {
+  if (app.config && app.config.demoUser) {
+    $("#demo-hint").textContent =
+      `Local stack: sign in as ${app.config.demoUser} / ${app.config.demoPassword}`;
+    $("#demo-hint").hidden = false;
+  }
   $("#sign-in").hidden = false;
   $("#browser").hidden = true;
   $("#account").hidden = true;

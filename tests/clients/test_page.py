@@ -149,6 +149,8 @@ def test_the_page_is_served_from_another_origin_than_the_api(
         "cognitoEndpoint": stack["aws_endpoint_url"],
         "userPoolId": stack["user_pool_id"],
         "clientId": stack["user_pool_client_id"],
+        "demoUser": stack["demo_user"]["username"],
+        "demoPassword": stack["demo_user"]["password"],
     }
 
 
@@ -254,6 +256,9 @@ def test_an_ended_session_sends_the_user_back_to_sign_in(
         "Your session has ended. Please sign in again.", timeout=STEP_MS
     )
     expect(page.locator("#sign-in")).to_be_visible()
+    expect(page.locator("#demo-hint")).to_have_text(
+        "Local stack: sign in as demo / Demo-password-1"
+    )
     shoot(page, "04-session-ended")
     stored = page.evaluate("() => sessionStorage.getItem('filemanager.session')")
     assert stored is None
