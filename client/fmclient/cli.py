@@ -469,22 +469,30 @@ def put(
 
 
 class _RichMeter:
-    """One file's bar, whose bytes also count toward the overall bar."""
+    """One file's bar, whose bytes also count toward the overall bar.
+
+    An upload reads its file twice: first to hash it (the bar says so, and
+    the overall bar waits), then to send it, which starts with `restart`.
+    """
 
     def __init__(self, progress: Progress, overall: TaskID, planned: Planned) -> None:
         self._progress = progress
         self._overall = overall
-        self._task = progress.add_task(planned.name, total=planned.size)
+        self._name = planned.name
+        self._task = progress.add_task(f"hashing {planned.name}", total=planned.size)
+        self._hashing = True
         self._sent = 0
 
     def advance(self, amount: int) -> None:
-        self._sent += amount
         self._progress.advance(self._task, amount)
-        self._progress.advance(self._overall, amount)
+        if not self._hashing:
+            self._sent += amount
+            self._progress.advance(self._overall, amount)
 
     def restart(self) -> None:
+        self._hashing = False
         self._progress.advance(self._overall, -self._sent)
-        self._progress.reset(self._task)
+        self._progress.reset(self._task, description=self._name)
         self._sent = 0
 
     def close(self) -> None:
