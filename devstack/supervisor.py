@@ -158,6 +158,7 @@ class LocalStack:
         self._overlay_dir = state_path.parent / f"{state_path.stem}-project"
         self._children: dict[str, Child] = {}
         self._runner_down_logged = False
+        self._page_config: Path | None = None
 
     @property
     def api_url(self) -> str:
@@ -212,6 +213,7 @@ class LocalStack:
             return None
         page_config = state_path.parent / f"{state_path.stem}-web-config.json"
         page_config.write_text(json.dumps(web.page_config(self.state), indent=2))
+        self._page_config = page_config
         argv = [sys.executable, "-m", "devstack.web", "--host", self.options.host]
         argv += ["--port", str(self.options.web_port), "--root", str(root)]
         argv += ["--config", str(page_config)]
@@ -328,6 +330,8 @@ class LocalStack:
             child = self._children.pop(name, None)
             if child is not None:
                 child.stop()
+        if self._page_config is not None:
+            self._page_config.unlink(missing_ok=True)
         remove_state(self.options.state_path, os.getpid())
 
 
