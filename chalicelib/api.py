@@ -11,9 +11,16 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
-from chalicelib.domain import FileRecord, FileStatus
+from chalicelib.domain import ChangeKind, FileRecord, FileStatus
 from chalicelib.names import MAX_NAME_BYTES, normalize_name
 from chalicelib.settings import MAX_FILE_SIZE
 
@@ -34,19 +41,24 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class CreateFileRequest(_Request):
-    name: Annotated[
-        str,
-        Field(
-            description=(
-                "A path such as docs/2026/report.pdf: UTF-8, normalised to NFC, "
-                f"at most {MAX_NAME_BYTES} bytes, no empty, '.' or '..' segment, "
-                "no segment that starts or ends with a space, no control, "
-                "invisible or unassigned character."
-            ),
-            examples=["docs/2026/report.pdf"],
+# Checked and normalised by the same rules wherever a client names a file.
+FileName = Annotated[
+    str,
+    Field(
+        description=(
+            "A path such as docs/2026/report.pdf: UTF-8, normalised to NFC, "
+            f"at most {MAX_NAME_BYTES} bytes, no empty, '.' or '..' segment, "
+            "no segment that starts or ends with a space, no control, "
+            "invisible or unassigned character."
         ),
-    ]
+        examples=["docs/2026/report.pdf"],
+    ),
+    AfterValidator(normalize_name),
+]
+
+
+class CreateFileRequest(_Request):
+    name: FileName
     size: Annotated[int, Field(ge=0, le=MAX_FILE_SIZE, description="Exact bytes.")]
     content_type: Annotated[
         str, Field(max_length=255, pattern=CONTENT_TYPE_PATTERN)
@@ -59,10 +71,11 @@ class CreateFileRequest(_Request):
         ),
     ] = None
 
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, value: str) -> str:
-        return normalize_name(value)
+
+class RenameFileRequest(_Request):
+    """A file's new name, in any folder; its bytes stay where they are."""
+
+    name: FileName
 
 
 class NoQuery(_Request):
@@ -198,9 +211,12 @@ class ChangesQuery(_Request):
 
 
 class ChangeView(BaseModel):
-    type: Literal["created", "deleted", "rejected"]
+    type: ChangeKind
     file_id: str
-    name: str
+    name: str = Field(description="The file's name after the change.")
+    previous_name: str | None = Field(
+        default=None, description="Its name before, for a renamed file; else null."
+    )
     time: datetime
     sequence: int = Field(description="The file's own order: sort one file by it.")
 

@@ -1,7 +1,7 @@
 """The change feed: what happened to each user's files, in order.
 
 A consumer of its own (its own rule on the bus, its own queue) records each
-created, deleted and rejected file in its owner's feed; `GET /changes` reads
+created, renamed, deleted and rejected file in its owner's feed; `GET /changes` reads
 what came after a cursor, as the change feeds of Dropbox and Google Drive
 do. A client that deleted a file learns here that the delete is done.
 """
@@ -21,6 +21,7 @@ from chalicelib.messages import (
     FileCreatedV2,
     FileDeletedV2,
     FileRejectedV1,
+    FileRenamedV1,
     Message,
     from_forwarded_event,
 )
@@ -69,6 +70,19 @@ def _rejected(event: FileRejectedV1) -> Change:
     )
 
 
+def _renamed(event: FileRenamedV1) -> Change:
+    return Change(
+        owner=event.data.owner,
+        kind="renamed",
+        file_id=event.data.file_id,
+        name=event.data.name,
+        previous_name=event.data.previous_name,
+        time=event.data.renamed_at,
+        sequence=event.metadata.sequence,
+        event_id=event.metadata.event_id,
+    )
+
+
 def change_of(event: Message) -> Change:
     """The feed entry for one event the feed reads."""
     match event:
@@ -78,6 +92,8 @@ def change_of(event: Message) -> Change:
             return _deleted(event)
         case FileRejectedV1():
             return _rejected(event)
+        case FileRenamedV1():
+            return _renamed(event)
     raise UnknownMessageError(f"the change feed does not read {event.metadata.type}")
 
 
@@ -121,6 +137,7 @@ def _view(change: Change) -> ChangeView:
         type=change.kind,
         file_id=change.file_id,
         name=change.name,
+        previous_name=change.previous_name,
         time=change.time,
         sequence=change.sequence,
     )

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Literal
 
 from chalicelib.names import ancestor_folders
 
@@ -18,6 +19,9 @@ class FileStatus(StrEnum):
     DELETING = "DELETING"
     REJECTED = "REJECTED"
 
+
+# What the change feed tells of a file.
+ChangeKind = Literal["created", "deleted", "rejected", "renamed"]
 
 # A record holds its name while it is live, and keeps its object while the
 # bytes may still be wanted. REJECTED holds neither.
@@ -123,6 +127,16 @@ class StoredObject:
     etag: str
     last_modified: datetime
     sha256: str | None = None
+
+
+def releases_name(before: FileRecord, after: FileRecord) -> bool:
+    """Whether a change gives up the name `before` held."""
+    return before.holds_name and (not after.holds_name or after.name != before.name)
+
+
+def claims_name(before: FileRecord, after: FileRecord) -> bool:
+    """Whether a change takes a name `before` did not hold (a rename, a restore)."""
+    return after.holds_name and (not before.holds_name or after.name != before.name)
 
 
 def folder_deltas(before: FileRecord | None, after: FileRecord | None) -> Counter[str]:

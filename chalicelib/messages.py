@@ -62,8 +62,24 @@ class Message(_Frozen):
         raise NotImplementedError(f"{cls.__name__} builds no data")
 
     @classmethod
+    def data_of_change(
+        cls, before: FileRecord | None, record: FileRecord, at: datetime
+    ) -> BaseModel:
+        """The `data` of this message about the change from `before` to `record`.
+
+        Most messages tell of the file as it is now; those that tell what a
+        change undid (a rename's old name) read `before` too.
+        """
+        return cls.data_of(record, at)
+
+    @classmethod
     def about(
-        cls, record: FileRecord, trace_id: str, sequence: int, at: datetime
+        cls,
+        record: FileRecord,
+        trace_id: str,
+        sequence: int,
+        at: datetime,
+        before: FileRecord | None = None,
     ) -> Message:
         """This message about one file at one point of its history."""
         key = f"{cls.TYPE}:{cls.VERSION}:{record.file_id}:{sequence}"
@@ -76,7 +92,7 @@ class Message(_Frozen):
             file_id=record.file_id,
             sequence=sequence,
         )
-        return cls(metadata=metadata, data=cls.data_of(record, at))
+        return cls(metadata=metadata, data=cls.data_of_change(before, record, at))
 
     def to_json(self) -> str:
         return self.model_dump_json()
@@ -116,6 +132,15 @@ class FileRejectedData(_Frozen):
     name: str
     reason: str
     rejected_at: AwareDatetime
+
+
+class FileRenamedData(_Frozen):
+    owner: str
+    file_id: str
+    name: str = Field(description="The new name.")
+    previous_name: str
+    status: str = Field(description="PENDING or AVAILABLE: what was renamed.")
+    renamed_at: AwareDatetime
 
 
 class FileDetails(_Frozen):
@@ -269,6 +294,31 @@ class FileRejectedV1(Message):
         )
 
 
+class FileRenamedV1(Message):
+    KIND = "event"
+    TYPE = "FileRenamed"
+    VERSION = 1
+    DESCRIPTION = (
+        "A file took a new name (its bytes stayed where they were); the old "
+        "name is free. A file still being uploaded may be renamed too: its "
+        "FileCreated then carries the new name."
+    )
+    data: FileRenamedData
+
+    @classmethod
+    def data_of_change(
+        cls, before: FileRecord | None, record: FileRecord, at: datetime
+    ) -> FileRenamedData:
+        return FileRenamedData(
+            owner=record.owner,
+            file_id=record.file_id,
+            name=record.name,
+            previous_name=(before or record).name,
+            status=record.status.value,
+            renamed_at=at,
+        )
+
+
 M = TypeVar("M", bound=Message)
 
 CATALOGUE: dict[tuple[str, int], type[Message]] = {
@@ -280,6 +330,7 @@ CATALOGUE: dict[tuple[str, int], type[Message]] = {
         FileDeletedV1,
         FileDeletedV2,
         FileRejectedV1,
+        FileRenamedV1,
     )
 }
 
@@ -289,6 +340,7 @@ PRODUCERS: dict[str, str] = {
     "FileCreated": "the S3 handler, when an upload matches its declaration",
     "FileDeleted": "the delete consumer, once object and record are gone",
     "FileRejected": "the S3 handler, when an upload breaks its declaration",
+    "FileRenamed": "the API, on PATCH /files/{file_id} with a new name",
 }
 
 # The one place that says which versions are in use: the producer publishes
@@ -298,6 +350,7 @@ PUBLISHED_VERSIONS: dict[str, tuple[int, ...]] = {
     "FileCreated": (1, 2),
     "FileDeleted": (1, 2),
     "FileRejected": (1,),
+    "FileRenamed": (1,),
 }
 
 
@@ -307,11 +360,18 @@ def messages_about(
     trace_id: str,
     sequence: int,
     at: datetime | None = None,
+    before: FileRecord | None = None,
 ) -> list[Message]:
-    """Every published version of one message about one file."""
+    """Every published version of one message about one file.
+
+    `before` is the record as the change found it, for messages that tell
+    what the change undid.
+    """
     moment = at or utc_now()
     return [
-        CATALOGUE[(type_name, version)].about(record, trace_id, sequence, moment)
+        CATALOGUE[(type_name, version)].about(
+            record, trace_id, sequence, moment, before
+        )
         for version in PUBLISHED_VERSIONS[type_name]
     ]
 
@@ -351,7 +411,7 @@ SUBSCRIPTIONS: dict[str, Subscription] = {
     "change-feed": Subscription(
         consumer="change-feed",
         description="Records each user's changes for GET /changes.",
-        reads=(FileCreatedV2, FileDeletedV2, FileRejectedV1),
+        reads=(FileCreatedV2, FileDeletedV2, FileRejectedV1, FileRenamedV1),
     ),
 }
 

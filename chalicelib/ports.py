@@ -9,9 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
-from chalicelib.domain import FileRecord, FileStatus, Quota, StoredObject, Usage
+from chalicelib.domain import (
+    ChangeKind,
+    FileRecord,
+    FileStatus,
+    Quota,
+    StoredObject,
+    Usage,
+)
 from chalicelib.messages import Message
 
 
@@ -134,9 +141,6 @@ class EventPublisher(Protocol):
         """Put every message on the bus, or raise `DependencyUnavailableError`."""
 
 
-ChangeKind = Literal["created", "deleted", "rejected"]
-
-
 @dataclass(frozen=True)
 class Change:
     """One entry of a user's change feed."""
@@ -150,6 +154,8 @@ class Change:
     event_id: str
     # The entry's place in its owner's feed: 1, 2, 3... with no gaps.
     position: int = 0
+    # The name before a rename; None for every other kind.
+    previous_name: str | None = None
 
 
 @dataclass(frozen=True)

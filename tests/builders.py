@@ -90,6 +90,8 @@ def record_for(message_type: str, name: str = "docs/a.txt") -> FileRecord:
     )
     if message_type == "FileCreated":
         return available
+    if message_type == "FileRenamed":
+        return available.evolve(name=f"renamed/{name}")
     return available.evolve(status=FileStatus.DELETING)
 
 

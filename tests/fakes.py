@@ -24,7 +24,9 @@ from chalicelib.domain import (
     Quota,
     StoredObject,
     Usage,
+    claims_name,
     folder_deltas,
+    releases_name,
     usage_delta,
     usage_of,
 )
@@ -140,8 +142,17 @@ class InMemoryFileIndex:
             raise ConcurrentUpdateError(
                 f"update file {after.file_id}: the record changed"
             )
-        if before.holds_name and not after.holds_name:
+        if claims_name(before, after):
+            holder = self.names.get((after.owner, after.name))
+            if holder is not None:
+                raise NameConflictError(
+                    f"a file named {after.name!r} already exists",
+                    details={"name": after.name},
+                )
+        if releases_name(before, after):
             self._release_name(before)
+        if claims_name(before, after):
+            self.names[(after.owner, after.name)] = after.file_id
         self._count_usage(after.owner, usage_delta(before, after))
         self._count_folders(after.owner, folder_deltas(before, after))
         self.records[(after.owner, after.file_id)] = after

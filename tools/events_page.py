@@ -66,6 +66,8 @@ FIELD_NOTES = {
     "deleted_at": "When the delete consumer removed the object.",
     "reason": "Why the upload was refused, in words.",
     "rejected_at": "When the upload was rejected.",
+    "previous_name": "The name the file had before this change.",
+    "renamed_at": "When the API renamed the file.",
 }
 
 # The sample file every example is about, and when each step happened.
@@ -75,6 +77,7 @@ REJECTED_FILE_ID = "3d5f7a9c1e2b4d6f8a0c2e4b6d8f0a1c"
 SAMPLE_CONTENT = b"Quarterly report\n"
 UPLOAD_TRACE = "5e0f3a1c9b7d4e2f8a6c0b1d3e5f7a9c"
 DELETE_TRACE = "client-trace-42"
+RENAME_TRACE = "client-trace-17"
 
 
 def _at(minute: int, second: int) -> datetime:
@@ -99,6 +102,7 @@ def sample_messages() -> dict[tuple[str, int], Message]:
         uploaded_at=_at(21, 30),
         sha256_verified=True,
     )
+    renamed = available.evolve(name="docs/2026/report-final.txt")
     deleting = available.evolve(status=FileStatus.DELETING)
     rejected = replace(pending, file_id=REJECTED_FILE_ID, name="docs/2026/big.txt")
     rejected = rejected.evolve(
@@ -111,15 +115,22 @@ def sample_messages() -> dict[tuple[str, int], Message]:
         "DeleteFile": (deleting, DELETE_TRACE, deleting.sequence, _at(40, 2)),
         "FileDeleted": (deleting, DELETE_TRACE, deleting.sequence + 1, _at(40, 3)),
         "FileRejected": (rejected, UPLOAD_TRACE, rejected.sequence, _at(21, 31)),
+        "FileRenamed": (renamed, RENAME_TRACE, renamed.sequence, _at(30, 5)),
     }
+    # The record as the change found it, for messages that tell what it undid.
+    befores = {"FileRenamed": available}
     samples: dict[tuple[str, int], Message] = {}
     for type_name, (record, trace_id, sequence, at) in story.items():
-        for message in messages_about(type_name, record, trace_id, sequence, at):
+        before = befores.get(type_name)
+        for message in messages_about(
+            type_name, record, trace_id, sequence, at, before
+        ):
             samples[(type_name, message.metadata.version)] = message
     for key, model in CATALOGUE.items():
         if key not in samples:  # a version no longer published
             record, trace_id, sequence, at = story[key[0]]
-            samples[key] = model.about(record, trace_id, sequence, at)
+            before = befores.get(key[0])
+            samples[key] = model.about(record, trace_id, sequence, at, before)
     return samples
 
 

@@ -56,6 +56,7 @@ def _change_of(values: dict[str, Any]) -> Change:
         sequence=int(values["sequence"]),
         event_id=values["event_id"],
         position=int(values["position"]),
+        previous_name=values.get("previous_name"),
     )
 
 
@@ -160,6 +161,7 @@ class DynamoDBChangeLog:
                                 "event_id": change.event_id,
                                 "position": position,
                                 "expires_at": expires_at,
+                                "previous_name": change.previous_name,
                             }
                         ),
                     }

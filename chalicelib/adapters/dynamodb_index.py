@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import random
@@ -26,7 +27,9 @@ from chalicelib.domain import (
     FileStatus,
     Quota,
     Usage,
+    claims_name,
     folder_deltas,
+    releases_name,
     usage_delta,
     usage_of,
     utc_now,
@@ -165,6 +168,23 @@ def _record_of(values: dict[str, Any]) -> FileRecord:
     )
 
 
+def _name_taken(
+    after: FileRecord, claim_at: int, codes: list[str | None]
+) -> Exception | None:
+    """A `NameConflictError` when only the claim of the new name failed.
+
+    A record that changed meanwhile (its own condition failed too) is told
+    as such: the caller's view of it is stale, whatever the name.
+    """
+    if codes[0] == "ConditionalCheckFailed":
+        return None
+    if codes[claim_at : claim_at + 1] != ["ConditionalCheckFailed"]:
+        return None
+    return NameConflictError(
+        f"a file named {after.name!r} already exists", details={"name": after.name}
+    )
+
+
 @contextmanager
 def _dynamodb_errors(action: str) -> Iterator[None]:
     try:
@@ -203,14 +223,8 @@ class DynamoDBFileIndex:
             raise QuotaExceededError.for_request(
                 self.usage(record.owner), quota, record.size
             )
-        name_claim = {
-            "pk": _user_pk(record.owner),
-            "sk": _name_sk(record.name),
-            "file_id": record.file_id,
-            "name": record.name,
-        }
         actions = [
-            self._put(name_claim, "attribute_not_exists(pk)"),
+            self._put(self._name_claim(record), "attribute_not_exists(pk)"),
             self._put(_record_values(record), "attribute_not_exists(pk)"),
             self._count_usage(record.owner, usage_of(record), quota),
         ]
@@ -291,14 +305,20 @@ class DynamoDBFileIndex:
 
     def transition(self, before: FileRecord, after: FileRecord) -> None:
         actions = [self._replace_record(before, after)]
-        if before.holds_name and not after.holds_name:
+        if releases_name(before, after):
             actions.append(self._release_name(before))
+        refused = None
+        if claims_name(before, after):
+            refused = functools.partial(_name_taken, after, len(actions))
+            actions.append(
+                self._put(self._name_claim(after), "attribute_not_exists(pk)")
+            )
         change = usage_delta(before, after)
         if change != Usage():
             actions.append(self._count_usage(after.owner, change))
         deltas = folder_deltas(before, after)
         actions += [self._count_folder(after.owner, f, d) for f, d in deltas.items()]
-        self._transact(actions, f"update file {after.file_id}")
+        self._transact(actions, f"update file {after.file_id}", refused)
         self._drop_empty_folders(after.owner, deltas)
 
     def clear_outbox(self, record: FileRecord) -> None:
@@ -490,6 +510,15 @@ class DynamoDBFileIndex:
             }
         }
 
+    @staticmethod
+    def _name_claim(record: FileRecord) -> dict[str, Any]:
+        return {
+            "pk": _user_pk(record.owner),
+            "sk": _name_sk(record.name),
+            "file_id": record.file_id,
+            "name": record.name,
+        }
+
     def _replace_record(self, before: FileRecord, after: FileRecord) -> dict[str, Any]:
         # A Put of the whole item (rather than an update) also drops listing
         # attributes the new status must not carry.
@@ -609,11 +638,21 @@ class DynamoDBFileIndex:
                 # Jitter only spreads retries apart; it guards no secret.
                 time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311
 
-    def _transact(self, actions: list[dict[str, Any]], action: str) -> None:
+    def _transact(
+        self,
+        actions: list[dict[str, Any]],
+        action: str,
+        refused: Callable[[list[str | None]], Exception | None] | None = None,
+    ) -> None:
+        """Write all actions or none; `refused` may name a failed condition."""
         try:
             self._transact_with_retries(actions)
         except self._client.exceptions.TransactionCanceledException as exc:
             codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if refused is not None:
+                refusal = refused(codes)
+                if refusal is not None:
+                    raise refusal from exc
             if "ConditionalCheckFailed" in codes:
                 raise ConcurrentUpdateError(f"{action}: the record changed") from exc
             raise DependencyUnavailableError(f"{action}: cancelled {codes}") from exc

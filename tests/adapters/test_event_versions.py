@@ -140,6 +140,7 @@ def test_the_real_subscriptions_route_each_consumer_exactly_what_it_reads(
         ("FileCreated", 2),
         ("FileDeleted", 2),
         ("FileRejected", 1),
+        ("FileRenamed", 1),
     }
     for name, subscription in SUBSCRIPTIONS.items():
         assert len(received[name]) == len(subscription.reads)

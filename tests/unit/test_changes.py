@@ -78,7 +78,22 @@ def test_every_message_the_feed_reads_becomes_a_change() -> None:
         "FileCreated": "created",
         "FileDeleted": "deleted",
         "FileRejected": "rejected",
+        "FileRenamed": "renamed",
     }
+
+
+def test_a_rename_becomes_a_change_with_the_new_name_and_the_old_one() -> None:
+    before = _record()
+    after = before.evolve(name="archive/a.txt")
+    [renamed] = messages_about(
+        "FileRenamed", after, "trace", after.sequence, AT, before=before
+    )
+
+    change = change_of(renamed)
+
+    assert change.kind == "renamed"
+    assert (change.name, change.previous_name) == ("archive/a.txt", "docs/a.txt")
+    assert (change.sequence, change.time) == (after.sequence, AT)
 
 
 def test_a_change_keeps_the_files_sequence_and_the_events_id() -> None:
