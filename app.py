@@ -19,9 +19,11 @@ from chalicelib.api import (
     DeleteAccepted,
     FileDetails,
     FileListing,
+    FileView,
     LatestCursor,
     ListFilesQuery,
     NoQuery,
+    RenameFileRequest,
     UsageView,
 )
 from chalicelib.batches import queue_message
@@ -60,6 +62,16 @@ def list_files(call: ApiCall) -> FileListing:
 def describe_file(call: ApiCall) -> FileDetails:
     call.query(NoQuery)
     return bootstrap.file_service().describe_file(call.caller.sub, call.path["file_id"])
+
+
+@app.route("/files/{file_id}", methods=["PATCH"], **protected)
+@api.handler()
+def rename_file(call: ApiCall) -> FileView:
+    call.query(NoQuery)
+    request = call.body(RenameFileRequest)
+    return bootstrap.file_service().rename_file(
+        call.caller.sub, call.path["file_id"], request, call.trace_id
+    )
 
 
 @app.route("/files/{file_id}", methods=["DELETE"], **protected)

@@ -78,6 +78,12 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
         "answer": (200, api.FileDetails),
         "errors": ["401", "404", "414", "503"],
     },
+    ("/files/{file_id}", "patch"): {
+        "summary": "Rename or move a file (the index changes; the bytes stay)",
+        "body": api.RenameFileRequest,
+        "answer": (200, api.FileView),
+        "errors": ["400", "401", "404", "409", "413", "414", "415", "503"],
+    },
     ("/files/{file_id}", "delete"): {
         "summary": "Delete a file (asynchronously, once the command is accepted)",
         "answer": (202, api.DeleteAccepted),
@@ -106,6 +112,8 @@ MODELS: list[type[BaseModel]] = [
     api.CreatedFile,
     api.FileListing,
     api.FileDetails,
+    api.RenameFileRequest,
+    api.FileView,
     api.DeleteAccepted,
     api.ChangesView,
     api.LatestCursor,

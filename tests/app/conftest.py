@@ -350,6 +350,13 @@ class FileManager:
     def get(self, path: str, sub: str = ALICE, **extra: str) -> Any:
         return self.client.http.get(path, headers=self.headers(sub, **extra))
 
+    def rename(self, file_id: str, name: str, sub: str = ALICE) -> Any:
+        return self.client.http.patch(
+            f"/files/{file_id}",
+            headers=self.headers(sub, **{"Content-Type": "application/json"}),
+            body=json.dumps({"name": name}),
+        )
+
     def delete(self, file_id: str, sub: str = ALICE, **extra: str) -> Any:
         return self.client.http.delete(
             f"/files/{file_id}", headers=self.headers(sub, **extra)

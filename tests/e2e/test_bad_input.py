@@ -459,6 +459,79 @@ USAGE = [
     get("describe-with-a-query", "/files/${a_file_id}?download=1", "ValidationError"),
 ]
 
+
+def rename_case(
+    case_id: str,
+    body: bytes | None,
+    code: str,
+    status: int = 400,
+    path: str = "/files/${a_file_id}",
+    headers: Mapping[str, str | None] | None = None,
+) -> BadInput:
+    """PATCH /files/{id}, renaming one of user A's files."""
+    return BadInput(case_id, "PATCH", path, status, code, body, headers or {})
+
+
+RENAMES = [
+    rename_case("rename-dot-dot", document({"name": "../etc/passwd"}), "InvalidName"),
+    rename_case("rename-trailing-slash", document({"name": "cat/"}), "InvalidName"),
+    rename_case("rename-rtl-override", document({"name": "a\u202eb"}), "InvalidName"),
+    rename_case("rename-name-missing", document({}), "ValidationError"),
+    rename_case("rename-name-number", document({"name": 7}), "ValidationError"),
+    rename_case(
+        "rename-extra-size", document({"name": "b.txt", "size": 1}), "ValidationError"
+    ),
+    rename_case("rename-not-json", b"{name: b.txt}", "BadRequest"),
+    rename_case("rename-json-array", document(["b.txt"]), "BadRequest"),
+    rename_case(
+        "rename-content-type-text",
+        document({"name": "b.txt"}),
+        "UnsupportedMediaType",
+        415,
+        headers={"Content-Type": "text/plain"},
+    ),
+    rename_case(
+        "rename-body-16-kib-and-one-byte",
+        document({"name": "b.txt", "pad": "x" * MAX_BODY_BYTES}),
+        "PayloadTooLarge",
+        413,
+    ),
+    # The world's setup gave user A both cat/one.txt and cat/two.txt.
+    rename_case(
+        "rename-onto-a-taken-name",
+        document({"name": "cat/two.txt"}),
+        "NameConflict",
+        409,
+    ),
+    rename_case(
+        "rename-with-a-query",
+        document({"name": "b.txt"}),
+        "ValidationError",
+        path="/files/${a_file_id}?overwrite=1",
+    ),
+    rename_case(
+        "rename-unknown-id",
+        document({"name": "b.txt"}),
+        "FileNotFound",
+        404,
+        path="/files/" + "0123456789abcdef" * 2,
+    ),
+    rename_case(
+        "rename-id-of-another-user",
+        document({"name": "b.txt"}),
+        "FileNotFound",
+        404,
+        path="/files/${b_file_id}",
+    ),
+    rename_case(
+        "auth-missing-rename",
+        document({"name": "b.txt"}),
+        "Unauthorized",
+        401,
+        headers={"Authorization": None},
+    ),
+]
+
 CASES = (
     MALFORMED_JSON
     + WRONG_TYPES
@@ -475,6 +548,7 @@ CASES = (
     + IDEMPOTENCY_KEYS
     + QUOTAS
     + USAGE
+    + RENAMES
 )
 
 
@@ -610,6 +684,7 @@ def test_the_catalogue_covers_every_route_with_at_least_sixty_cases() -> None:
         "GET /files",
         "GET /files/{id}",
         "DELETE /files/{id}",
+        "PATCH /files/{id}",
         "GET /changes",
         "GET /changes/latest",
         "GET /usage",

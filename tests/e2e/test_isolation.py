@@ -53,6 +53,7 @@ ROUTES = [
     ("POST", "/files"),
     ("GET", "/files"),
     ("GET", "/files/{file_id}"),
+    ("PATCH", "/files/{file_id}"),
     ("DELETE", "/files/{file_id}"),
     ("GET", "/changes"),
     ("GET", "/changes/latest"),
@@ -195,6 +196,28 @@ def test_another_user_cannot_delete_a_users_file_and_learns_nothing_trying(
     still = describe(stack, alice, alice_file["file_id"])
     assert still.json()["status"] == "AVAILABLE"
     assert still.json()["download_url"]
+
+
+def test_another_user_cannot_rename_a_users_file_and_learns_nothing_trying(
+    stack: dict[str, Any], alice: User, bob: User, alice_file: Any
+) -> None:
+    unknown = uuid.uuid4().hex
+    before = Inspector(stack).settle()
+    body = {"name": "bob-public/taken.txt"}
+
+    hers = call(
+        stack, "PATCH", f"/files/{alice_file['file_id']}", bob.headers, json=body
+    )
+    nobodys = call(stack, "PATCH", f"/files/{unknown}", bob.headers, json=body)
+
+    assert hers.status_code == 404
+    assert error_of(hers)["Code"] == "FileNotFound"
+    assert comparable(hers, alice_file["file_id"]) == comparable(nobodys, unknown)
+    assert Inspector(stack).snapshot() == before
+    assert (
+        describe(stack, alice, alice_file["file_id"]).json()["name"]
+        == (alice_file["name"])
+    )
 
 
 def test_a_name_a_user_holds_is_free_for_another_user_so_no_409_tells_it_exists(
