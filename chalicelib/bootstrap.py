@@ -7,6 +7,7 @@ asks for its client at its first call.
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 
 from chalicelib import clients
 from chalicelib.adapters.dynamodb_changes import DynamoDBChangeLog
@@ -55,6 +56,7 @@ def file_service() -> FileService:
         cursors=CursorCodec(settings.cursor_secret),
         presign_ttl_seconds=settings.presign_ttl_seconds,
         quota=settings.quota,
+        trash_retention_days=settings.trash_retention_days,
     )
 
 
@@ -81,6 +83,7 @@ def sweeper() -> Sweeper:
         bus=_bus(),
         uploads=upload_processor(),
         presign_ttl_seconds=get_settings().presign_ttl_seconds,
+        trash_retention=timedelta(days=get_settings().trash_retention_days),
     )
 
 

@@ -1,7 +1,8 @@
 """The change feed: what happened to each user's files, in order.
 
 A consumer of its own (its own rule on the bus, its own queue) records each
-created, renamed, deleted and rejected file in its owner's feed; `GET /changes` reads
+created, renamed, trashed, restored, deleted and rejected file in its
+owner's feed; `GET /changes` reads
 what came after a cursor, as the change feeds of Dropbox and Google Drive
 do. A client that deleted a file learns here that the delete is done.
 """
@@ -22,6 +23,8 @@ from chalicelib.messages import (
     FileDeletedV2,
     FileRejectedV1,
     FileRenamedV1,
+    FileRestoredV1,
+    FileTrashedV1,
     Message,
     from_forwarded_event,
 )
@@ -83,6 +86,31 @@ def _renamed(event: FileRenamedV1) -> Change:
     )
 
 
+def _trashed(event: FileTrashedV1) -> Change:
+    return Change(
+        owner=event.data.owner,
+        kind="trashed",
+        file_id=event.data.file_id,
+        name=event.data.name,
+        time=event.data.trashed_at,
+        sequence=event.metadata.sequence,
+        event_id=event.metadata.event_id,
+    )
+
+
+def _restored(event: FileRestoredV1) -> Change:
+    return Change(
+        owner=event.data.owner,
+        kind="restored",
+        file_id=event.data.file_id,
+        name=event.data.name,
+        previous_name=event.data.previous_name,
+        time=event.data.restored_at,
+        sequence=event.metadata.sequence,
+        event_id=event.metadata.event_id,
+    )
+
+
 def change_of(event: Message) -> Change:
     """The feed entry for one event the feed reads."""
     match event:
@@ -94,6 +122,10 @@ def change_of(event: Message) -> Change:
             return _rejected(event)
         case FileRenamedV1():
             return _renamed(event)
+        case FileTrashedV1():
+            return _trashed(event)
+        case FileRestoredV1():
+            return _restored(event)
     raise UnknownMessageError(f"the change feed does not read {event.metadata.type}")
 
 

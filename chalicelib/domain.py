@@ -18,19 +18,24 @@ class FileStatus(StrEnum):
     AVAILABLE = "AVAILABLE"
     DELETING = "DELETING"
     REJECTED = "REJECTED"
+    TRASHED = "TRASHED"
 
 
 # What the change feed tells of a file.
-ChangeKind = Literal["created", "deleted", "rejected", "renamed"]
+ChangeKind = Literal["created", "renamed", "trashed", "restored", "deleted", "rejected"]
 
 # A record holds its name while it is live, and keeps its object while the
-# bytes may still be wanted. REJECTED holds neither.
+# bytes may still be wanted: in the trash too, whose files give their name
+# up but may come back. REJECTED holds neither.
 HOLDS_NAME = frozenset({FileStatus.PENDING, FileStatus.AVAILABLE, FileStatus.DELETING})
-KEEPS_OBJECT = HOLDS_NAME
+KEEPS_OBJECT = HOLDS_NAME | {FileStatus.TRASHED}
 # A file counts against its owner's quota for as long as its bytes may be kept.
 COUNTS_TOWARD_QUOTA = KEEPS_OBJECT
-# Statuses a record should leave soon: one stuck in them is the sweep's work.
-NEEDS_ATTENTION = frozenset({FileStatus.PENDING, FileStatus.DELETING})
+# Statuses a record should leave in time: one in them too long is the sweep's
+# work (a trashed file, once its retention is over).
+NEEDS_ATTENTION = frozenset(
+    {FileStatus.PENDING, FileStatus.DELETING, FileStatus.TRASHED}
+)
 
 KEY_PREFIX = "files/"
 _OBJECT_KEY = re.compile(
@@ -86,6 +91,9 @@ class FileRecord:
     # Events committed with the record's last change and not yet published
     # (a transactional outbox: the change and its events cannot part).
     outbox: tuple[str, ...] = ()
+    # False when a live status does not hold the name after all: a file
+    # deleted from the trash gave its name up when it was trashed.
+    name_claimed: bool = True
 
     @property
     def key(self) -> str:
@@ -102,7 +110,7 @@ class FileRecord:
 
     @property
     def holds_name(self) -> bool:
-        return self.status in HOLDS_NAME
+        return self.status in HOLDS_NAME and self.name_claimed
 
     @property
     def keeps_object(self) -> bool:

@@ -13,6 +13,9 @@
   reached its consumer): the same command goes on the bus again. It carries
   the same event id as the first, the delete consumer is idempotent, and the
   one code path that deletes keeps its retries, dead-letter queue and logs;
+- a `TRASHED` file older than the trash's retention goes for good by the
+  delete path every delete takes: it is marked `DELETING` (without its
+  name, which it gave up in the trash) and its `DeleteFile` goes on the bus;
 - a folder entry whose count went down is dropped if it is empty: the
   request that emptied it drops it after its own write, and a crash in
   between would leave an empty folder listed for good.
@@ -36,6 +39,7 @@ from chalicelib.domain import FileRecord, FileStatus, parse_object_key
 from chalicelib.errors import ConcurrentUpdateError
 from chalicelib.messages import messages_about
 from chalicelib.ports import EventPublisher, FileIndex, FolderMark, ObjectStore
+from chalicelib.settings import DEFAULT_TRASH_RETENTION_DAYS
 from chalicelib.uploads import UploadProcessor
 
 logger = logging.getLogger(__name__)
@@ -50,6 +54,7 @@ EXPIRY_MARGIN = timedelta(minutes=10)
 RESEND_DELETE_AFTER = timedelta(minutes=5)
 # The request that lowers a count drops an empty folder within moments.
 CHECK_FOLDER_AFTER = timedelta(minutes=1)
+TRASH_RETENTION = timedelta(days=DEFAULT_TRASH_RETENTION_DAYS)
 # One run does at most this much, so it ends well within its timeout.
 MAX_RECORDS_PER_RUN = 200
 
@@ -61,6 +66,7 @@ class SweepReport:
     settled: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     delete_resent: list[str] = field(default_factory=list)
+    purged: list[str] = field(default_factory=list)
     # Folders, not files: empty entries dropped.
     folders_dropped: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
@@ -68,7 +74,12 @@ class SweepReport:
 
     @property
     def acted_on(self) -> int:
-        return len(self.settled) + len(self.expired) + len(self.delete_resent)
+        return (
+            len(self.settled)
+            + len(self.expired)
+            + len(self.delete_resent)
+            + len(self.purged)
+        )
 
 
 @contextmanager
@@ -90,6 +101,7 @@ class Sweeper:
     bus: EventPublisher
     uploads: UploadProcessor
     presign_ttl_seconds: int
+    trash_retention: timedelta = TRASH_RETENTION
     max_records: int = MAX_RECORDS_PER_RUN
 
     @property
@@ -112,6 +124,13 @@ class Sweeper:
             with _one_file(record, report):
                 self._resend_delete(record, trace_id, report)
         budget -= len(deleting)
+        trashed = self.index.needing_attention(
+            FileStatus.TRASHED, now - self.trash_retention, budget
+        )
+        for record in trashed:
+            with _one_file(record, report):
+                self._purge(record, now, trace_id, report)
+        budget -= len(trashed)
         if budget > 0:
             marks = self.index.folders_to_check(now - CHECK_FOLDER_AFTER, budget)
             for mark in marks:
@@ -122,6 +141,7 @@ class Sweeper:
                 "settled": len(report.settled),
                 "expired": len(report.expired),
                 "delete_resent": len(report.delete_resent),
+                "purged": len(report.purged),
                 "folders_dropped": len(report.folders_dropped),
                 "left": len(report.left),
                 "failed": len(report.failed),
@@ -189,6 +209,33 @@ class Sweeper:
         report.delete_resent.append(record.file_id)
         logger.info(
             "sweep: DeleteFile of an interrupted delete sent again",
+            extra={"file_id": record.file_id},
+        )
+
+    def _purge(
+        self, listed: FileRecord, now: datetime, trace_id: str, report: SweepReport
+    ) -> None:
+        record = self.index.get(listed.owner, listed.file_id)
+        if record is None or record.status is not FileStatus.TRASHED:
+            report.left.append(listed.file_id)
+            return
+        marked = record.evolve(
+            status=FileStatus.DELETING, status_since=now, name_claimed=False
+        )
+        try:
+            self.index.transition(record, marked)
+        except ConcurrentUpdateError:
+            # Restored or deleted meanwhile: no longer the sweep's work.
+            report.left.append(record.file_id)
+            return
+        # Should the bus refuse, the mark stays and a later sweep sends the
+        # command again, as for any interrupted delete.
+        self.bus.publish(
+            messages_about("DeleteFile", marked, trace_id, marked.sequence)
+        )
+        report.purged.append(record.file_id)
+        logger.info(
+            "sweep: trashed file past its retention sent to be deleted",
             extra={"file_id": record.file_id},
         )
 

@@ -143,6 +143,24 @@ class FileRenamedData(_Frozen):
     renamed_at: AwareDatetime
 
 
+class FileTrashedData(_Frozen):
+    owner: str
+    file_id: str
+    name: str = Field(description="The name it had, which is now free.")
+    trashed_at: AwareDatetime
+
+
+class FileRestoredData(_Frozen):
+    owner: str
+    file_id: str
+    name: str = Field(description="The name it is back under.")
+    previous_name: str = Field(
+        description="The name it had in the trash; another name only when "
+        "that one was taken meanwhile."
+    )
+    restored_at: AwareDatetime
+
+
 class FileDetails(_Frozen):
     """One file as every version-2 event describes it."""
 
@@ -319,6 +337,48 @@ class FileRenamedV1(Message):
         )
 
 
+class FileTrashedV1(Message):
+    KIND = "event"
+    TYPE = "FileTrashed"
+    VERSION = 1
+    DESCRIPTION = (
+        "A file went to the trash: no longer listed, its name free, its bytes "
+        "kept (and counted by the quota) until it is restored or deleted for "
+        "good, by hand or when its retention ends."
+    )
+    data: FileTrashedData
+
+    @classmethod
+    def data_of(cls, record: FileRecord, at: datetime) -> FileTrashedData:
+        return FileTrashedData(
+            owner=record.owner, file_id=record.file_id, name=record.name, trashed_at=at
+        )
+
+
+class FileRestoredV1(Message):
+    KIND = "event"
+    TYPE = "FileRestored"
+    VERSION = 1
+    DESCRIPTION = (
+        "A file came back from the trash and is available again, under its "
+        "old name or, if that was taken meanwhile, a free one such as "
+        "`report (1).pdf`."
+    )
+    data: FileRestoredData
+
+    @classmethod
+    def data_of_change(
+        cls, before: FileRecord | None, record: FileRecord, at: datetime
+    ) -> FileRestoredData:
+        return FileRestoredData(
+            owner=record.owner,
+            file_id=record.file_id,
+            name=record.name,
+            previous_name=(before or record).name,
+            restored_at=at,
+        )
+
+
 M = TypeVar("M", bound=Message)
 
 CATALOGUE: dict[tuple[str, int], type[Message]] = {
@@ -331,6 +391,8 @@ CATALOGUE: dict[tuple[str, int], type[Message]] = {
         FileDeletedV2,
         FileRejectedV1,
         FileRenamedV1,
+        FileRestoredV1,
+        FileTrashedV1,
     )
 }
 
@@ -341,6 +403,8 @@ PRODUCERS: dict[str, str] = {
     "FileDeleted": "the delete consumer, once object and record are gone",
     "FileRejected": "the S3 handler, when an upload breaks its declaration",
     "FileRenamed": "the API, on PATCH /files/{file_id} with a new name",
+    "FileRestored": "the API, on POST /files/{file_id}/restore",
+    "FileTrashed": "the API, on POST /files/{file_id}/trash",
 }
 
 # The one place that says which versions are in use: the producer publishes
@@ -351,6 +415,8 @@ PUBLISHED_VERSIONS: dict[str, tuple[int, ...]] = {
     "FileDeleted": (1, 2),
     "FileRejected": (1,),
     "FileRenamed": (1,),
+    "FileRestored": (1,),
+    "FileTrashed": (1,),
 }
 
 
@@ -411,7 +477,14 @@ SUBSCRIPTIONS: dict[str, Subscription] = {
     "change-feed": Subscription(
         consumer="change-feed",
         description="Records each user's changes for GET /changes.",
-        reads=(FileCreatedV2, FileDeletedV2, FileRejectedV1, FileRenamedV1),
+        reads=(
+            FileCreatedV2,
+            FileDeletedV2,
+            FileRejectedV1,
+            FileRenamedV1,
+            FileTrashedV1,
+            FileRestoredV1,
+        ),
     ),
 }
 

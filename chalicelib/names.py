@@ -8,6 +8,7 @@ owner's space. The rules below keep names unambiguous for every client.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 
 from chalicelib.errors import InvalidNameError
 
@@ -86,3 +87,21 @@ def ancestor_folders(name: str) -> list[str]:
 
 def last_segment(name: str) -> str:
     return name.rsplit(SEPARATOR, 1)[-1]
+
+
+def numbered_names(name: str, attempts: int) -> Iterator[str]:
+    """Free-name candidates for a name that is taken: `report (1).pdf`, ...
+
+    The number goes before the last segment's extension, as desktop file
+    managers place it; a candidate that would break the name rules (too
+    long, say) is skipped rather than cut down.
+    """
+    folder, leaf = parent_folder(name), last_segment(name)
+    dot = leaf.rfind(".")
+    # A leading dot starts a hidden file's name, not an extension.
+    stem, extension = (leaf[:dot], leaf[dot:]) if dot > 0 else (leaf, "")
+    for number in range(1, attempts + 1):
+        try:
+            yield normalize_name(f"{folder}{stem} ({number}){extension}")
+        except InvalidNameError:
+            continue

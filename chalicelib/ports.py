@@ -100,13 +100,23 @@ class FileIndex(Protocol):
         start: dict[str, str] | None,
     ) -> ListingPage: ...
 
+    def trash_page(
+        self, owner: str, limit: int, start: dict[str, str] | None
+    ) -> ListingPage:
+        """One page of the owner's trashed files, most recently trashed first.
+
+        Read from an index of trashed files alone, so a page reads at most
+        one item more than it returns.
+        """
+
     def needing_attention(
         self, status: FileStatus, since_before: datetime, limit: int
     ) -> list[FileRecord]:
         """Up to `limit` records in `status` since before `since_before`.
 
         Oldest first, read from an index of only the records in a passing
-        status (`PENDING`, `DELETING`), never from a scan of the table.
+        status (`PENDING`, `DELETING`, `TRASHED`), never from a scan of the
+        table.
         """
 
     def folders_to_check(self, since_before: datetime, limit: int) -> list[FolderMark]:
@@ -154,7 +164,7 @@ class Change:
     event_id: str
     # The entry's place in its owner's feed: 1, 2, 3... with no gaps.
     position: int = 0
-    # The name before a rename; None for every other kind.
+    # The name before a rename or a restore; None for every other kind.
     previous_name: str | None = None
 
 

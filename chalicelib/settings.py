@@ -18,6 +18,8 @@ MAX_FILE_SIZE = 5 * 1024**3
 PRESIGN_TTL_CEILING_SECONDS = 3600
 # What each user may store unless the stage says otherwise.
 DEFAULT_QUOTA = Quota(max_files=10_000, max_bytes=10 * 1024**3)
+# How long a trashed file waits before it is deleted for good.
+DEFAULT_TRASH_RETENTION_DAYS = 30
 
 
 class SettingsError(RuntimeError):
@@ -39,6 +41,7 @@ class Settings:
     presign_ttl_seconds: int
     gateway_authorizer: bool
     quota: Quota = DEFAULT_QUOTA
+    trash_retention_days: int = DEFAULT_TRASH_RETENTION_DAYS
 
     @property
     def issuer(self) -> str:
@@ -104,4 +107,7 @@ def get_settings() -> Settings:
         presign_ttl_seconds=_presign_ttl(),
         gateway_authorizer=os.environ.get("AUTH_MODE", "gateway") != "app",
         quota=_quota(),
+        trash_retention_days=_whole_number(
+            "TRASH_RETENTION_DAYS", DEFAULT_TRASH_RETENTION_DAYS
+        ),
     )

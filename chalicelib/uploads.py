@@ -86,6 +86,12 @@ class UploadProcessor:
                 extra={"file_id": ref.file_id},
             )
             return
+        if record.status is FileStatus.TRASHED:
+            # Settled long ago; a late copy of its event must not revive it.
+            logger.info(
+                "upload event of a trashed file ignored", extra={"file_id": ref.file_id}
+            )
+            return
         if record.status is FileStatus.AVAILABLE:
             # LIMITATION: a second POST with the same form, before it expires,
             # replaces the bytes of an available file; the record keeps the

@@ -90,8 +90,10 @@ def record_for(message_type: str, name: str = "docs/a.txt") -> FileRecord:
     )
     if message_type == "FileCreated":
         return available
-    if message_type == "FileRenamed":
+    if message_type in ("FileRenamed", "FileRestored"):
         return available.evolve(name=f"renamed/{name}")
+    if message_type == "FileTrashed":
+        return available.evolve(status=FileStatus.TRASHED)
     return available.evolve(status=FileStatus.DELETING)
 
 

@@ -200,6 +200,30 @@ class InMemoryFileIndex:
             next_position={"after": page[-1][0]} if more and page else None,
         )
 
+    def trash_page(
+        self, owner: str, limit: int, start: dict[str, str] | None
+    ) -> ListingPage:
+        self.refusals.check("trash_page")
+        trashed = sorted(
+            (
+                (f"{r.in_status_since.isoformat()}#{r.file_id}", r)
+                for (o, _), r in self.records.items()
+                if o == owner and r.status is FileStatus.TRASHED
+            ),
+            key=_first,
+            reverse=True,
+        )
+        if start is not None:
+            trashed = [e for e in trashed if e[0] < start["after"]]
+        read = trashed[: limit + 1]
+        self.reads.append(len(read))
+        page, more = read[:limit], len(read) > limit
+        return ListingPage(
+            files=[record for _, record in page],
+            folders=[],
+            next_position={"after": page[-1][0]} if more and page else None,
+        )
+
     def needing_attention(
         self, status: FileStatus, since_before: datetime, limit: int
     ) -> list[FileRecord]:
@@ -263,7 +287,7 @@ class InMemoryFileIndex:
                 self.folders.pop((owner, folder), None)
 
 
-def _first(entry: tuple[str, FileRecord | None]) -> str:
+def _first(entry: tuple[str, object]) -> str:
     return entry[0]
 
 

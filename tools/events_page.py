@@ -68,6 +68,8 @@ FIELD_NOTES = {
     "rejected_at": "When the upload was rejected.",
     "previous_name": "The name the file had before this change.",
     "renamed_at": "When the API renamed the file.",
+    "trashed_at": "When the file went to the trash.",
+    "restored_at": "When the file came back from the trash.",
 }
 
 # The sample file every example is about, and when each step happened.
@@ -103,6 +105,10 @@ def sample_messages() -> dict[tuple[str, int], Message]:
         sha256_verified=True,
     )
     renamed = available.evolve(name="docs/2026/report-final.txt")
+    trashed = available.evolve(status=FileStatus.TRASHED, status_since=_at(31, 0))
+    restored = trashed.evolve(
+        status=FileStatus.AVAILABLE, name="docs/2026/report (1).txt"
+    )
     deleting = available.evolve(status=FileStatus.DELETING)
     rejected = replace(pending, file_id=REJECTED_FILE_ID, name="docs/2026/big.txt")
     rejected = rejected.evolve(
@@ -116,9 +122,11 @@ def sample_messages() -> dict[tuple[str, int], Message]:
         "FileDeleted": (deleting, DELETE_TRACE, deleting.sequence + 1, _at(40, 3)),
         "FileRejected": (rejected, UPLOAD_TRACE, rejected.sequence, _at(21, 31)),
         "FileRenamed": (renamed, RENAME_TRACE, renamed.sequence, _at(30, 5)),
+        "FileTrashed": (trashed, RENAME_TRACE, trashed.sequence, _at(31, 0)),
+        "FileRestored": (restored, RENAME_TRACE, restored.sequence, _at(35, 9)),
     }
     # The record as the change found it, for messages that tell what it undid.
-    befores = {"FileRenamed": available}
+    befores = {"FileRenamed": available, "FileRestored": trashed}
     samples: dict[tuple[str, int], Message] = {}
     for type_name, (record, trace_id, sequence, at) in story.items():
         before = befores.get(type_name)

@@ -20,6 +20,7 @@ from chalicelib.adapters.table_schema import (
     ATTENTION_SHARDS,
     BY_FOLDER_INDEX,
     BY_NAME_INDEX,
+    BY_TRASH_INDEX,
     NEEDS_ATTENTION_INDEX,
 )
 from chalicelib.domain import (
@@ -123,6 +124,8 @@ def _record_values(record: FileRecord) -> dict[str, Any]:
             record.status_since.isoformat() if record.status_since else None
         ),
         "outbox": list(record.outbox) or None,
+        # Written only when False, so records from before the flag read True.
+        "name_claimed": None if record.name_claimed else False,
     }
     if record.needs_attention:
         # Written with the status itself, so the sweep's index never lags it.
@@ -133,6 +136,11 @@ def _record_values(record: FileRecord) -> dict[str, Any]:
             "attention_sk": (
                 f"{_sortable_time(record.in_status_since)}#{record.file_id}"
             ),
+        }
+    if record.status is FileStatus.TRASHED:
+        values |= {
+            "trash_pk": record.owner,
+            "trash_sk": f"{_sortable_time(record.in_status_since)}#{record.file_id}",
         }
     if record.status is FileStatus.AVAILABLE:
         values |= {
@@ -165,6 +173,7 @@ def _record_of(values: dict[str, Any]) -> FileRecord:
         rejected_reason=values.get("rejected_reason"),
         status_since=_parse_time(values.get("status_since")),
         outbox=tuple(values.get("outbox") or ()),
+        name_claimed=bool(values.get("name_claimed", True)),
     )
 
 
@@ -404,6 +413,34 @@ class DynamoDBFileIndex:
             last = page[-1]
             next_position = {k: last[k] for k in (*_KEY_ATTRS, pk_attr, sk_attr)}
         return ListingPage(files=files, folders=folders, next_position=next_position)
+
+    def trash_page(
+        self, owner: str, limit: int, start: dict[str, str] | None
+    ) -> ListingPage:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_TRASH_INDEX,
+            "KeyConditionExpression": "trash_pk = :owner",
+            "ExpressionAttributeValues": to_item({":owner": owner}),
+            # Most recently trashed first, as file managers show their trash.
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        if start:
+            request["ExclusiveStartKey"] = to_item(start)
+        with _dynamodb_errors("list the trash"):
+            answer = self._client.query(**request)
+        rows = [from_item(item) for item in answer.get("Items", [])]
+        page, more = rows[:limit], len(rows) > limit
+        next_position = None
+        if (more or "LastEvaluatedKey" in answer) and page:
+            last = page[-1]
+            next_position = {k: last[k] for k in (*_KEY_ATTRS, "trash_pk", "trash_sk")}
+        return ListingPage(
+            files=[_record_of(row) for row in page],
+            folders=[],
+            next_position=next_position,
+        )
 
     def needing_attention(
         self, status: FileStatus, since_before: datetime, limit: int

@@ -14,12 +14,16 @@ any) carry their attributes, so a page never reads a hidden record:
 files and immediate sub-folders.
 
 A third sparse index, `needs_attention`, holds only records in a passing
-status (`PENDING`, `DELETING`), keyed by status and shard and sorted by when
-they took it, so the housekeeping sweep reads the stuck ones oldest first
-without a scan. The shard (from the file id) spreads uploads being created
+status (`PENDING`, `DELETING`, `TRASHED`), keyed by status and shard and
+sorted by when they took it, so the housekeeping sweep reads the stuck ones
+(and the trashed ones past their retention) oldest first without a scan.
+The shard (from the file id) spreads uploads being created
 over several partitions of the index. The same index holds folder entries
 whose count went down (`FOLDER_CHECK#<shard>`), so the sweep can drop one
 left empty by a crash.
+
+A fourth, `by_trash`, holds only trashed files, one partition per user
+sorted by when they were trashed, for `GET /trash`.
 
 Two more kinds of item sit in a user's partition: `USAGE`, the files and
 bytes the user's quota counts, and `IDEMPOTENCY#<digest of key>`, which ties
@@ -32,6 +36,7 @@ from typing import Any
 
 BY_NAME_INDEX = "by_name"
 BY_FOLDER_INDEX = "by_folder"
+BY_TRASH_INDEX = "by_trash"
 NEEDS_ATTENTION_INDEX = "needs_attention"
 ATTENTION_SHARDS = 4
 
@@ -47,6 +52,8 @@ def table_definition(table_name: str) -> dict[str, Any]:
         "folder_sk",
         "attention_pk",
         "attention_sk",
+        "trash_pk",
+        "trash_sk",
     )
     return {
         "TableName": table_name,
@@ -80,6 +87,14 @@ def table_definition(table_name: str) -> dict[str, Any]:
                 "KeySchema": [
                     {"AttributeName": "attention_pk", "KeyType": "HASH"},
                     {"AttributeName": "attention_sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": BY_TRASH_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "trash_pk", "KeyType": "HASH"},
+                    {"AttributeName": "trash_sk", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
             },

@@ -141,6 +141,8 @@ def test_the_real_subscriptions_route_each_consumer_exactly_what_it_reads(
         ("FileDeleted", 2),
         ("FileRejected", 1),
         ("FileRenamed", 1),
+        ("FileRestored", 1),
+        ("FileTrashed", 1),
     }
     for name, subscription in SUBSCRIPTIONS.items():
         assert len(received[name]) == len(subscription.reads)

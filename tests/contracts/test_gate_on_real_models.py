@@ -113,7 +113,7 @@ def test_a_narrowed_enum_fails_the_gate_where_adding_the_enum_did_not() -> None:
     assert verdict(FileCreatedV1, with_status) == []
     assert breaking_changes(
         schema_of_model(with_status), schema_of_model(narrowed)
-    ) == ['data.status: enum narrowed: "PENDING", "REJECTED" removed']
+    ) == ['data.status: enum narrowed: "PENDING", "REJECTED", "TRASHED" removed']
 
 
 def test_a_changed_literal_in_the_envelope_fails_the_gate() -> None:

@@ -79,6 +79,8 @@ def test_every_message_the_feed_reads_becomes_a_change() -> None:
         "FileDeleted": "deleted",
         "FileRejected": "rejected",
         "FileRenamed": "renamed",
+        "FileTrashed": "trashed",
+        "FileRestored": "restored",
     }
 
 

@@ -110,6 +110,8 @@ def test_the_event_types_say_what_happened_and_the_command_what_to_do() -> None:
         ("FileDeleted", 2): "event",
         ("FileRejected", 1): "event",
         ("FileRenamed", 1): "event",
+        ("FileRestored", 1): "event",
+        ("FileTrashed", 1): "event",
     }
 
 
@@ -204,7 +206,12 @@ def test_each_subscription_has_one_rule_pattern_per_version_it_reads() -> None:
         "change-feed": {
             1: {
                 "source": [SOURCE],
-                "detail-type": ["FileRejected", "FileRenamed"],
+                "detail-type": [
+                    "FileRejected",
+                    "FileRenamed",
+                    "FileRestored",
+                    "FileTrashed",
+                ],
                 "detail": {"metadata": {"version": [1]}},
             },
             2: {
