@@ -24,6 +24,8 @@ from chalicelib.api import (
     ListFilesQuery,
     NoQuery,
     RenameFileRequest,
+    TrashListing,
+    TrashQuery,
     UsageView,
 )
 from chalicelib.batches import queue_message
@@ -72,6 +74,31 @@ def rename_file(call: ApiCall) -> FileView:
     return bootstrap.file_service().rename_file(
         call.caller.sub, call.path["file_id"], request, call.trace_id
     )
+
+
+@app.route("/files/{file_id}/trash", methods=["POST"], **protected)
+@api.handler()
+def trash_file(call: ApiCall) -> FileView:
+    call.query(NoQuery)
+    return bootstrap.file_service().trash_file(
+        call.caller.sub, call.path["file_id"], call.trace_id
+    )
+
+
+@app.route("/files/{file_id}/restore", methods=["POST"], **protected)
+@api.handler()
+def restore_file(call: ApiCall) -> FileView:
+    call.query(NoQuery)
+    return bootstrap.file_service().restore_file(
+        call.caller.sub, call.path["file_id"], call.trace_id
+    )
+
+
+@app.route("/trash", methods=["GET"], **protected)
+@api.handler()
+def list_trash(call: ApiCall) -> TrashListing:
+    query = call.query(TrashQuery)
+    return bootstrap.file_service().list_trash(call.caller.sub, query)
 
 
 @app.route("/files/{file_id}", methods=["DELETE"], **protected)

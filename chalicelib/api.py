@@ -110,6 +110,20 @@ class ListFilesQuery(_Request):
         return unicodedata.normalize("NFC", value)
 
 
+class TrashQuery(_Request):
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE
+    cursor: Annotated[str | None, Field(max_length=MAX_CURSOR_CHARS)] = None
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _digits_only(cls, value: object) -> object:
+        if isinstance(value, str) and not value.isdigit():
+            raise ValueError("limit must be a whole number written in digits")
+        return value
+
+
 class UploadForm(BaseModel):
     url: str
     fields: dict[str, str]
@@ -128,6 +142,9 @@ class FileView(BaseModel):
     sha256: str | None = None
     sha256_verified: bool | None = None
     rejected_reason: str | None = None
+    trashed_at: datetime | None = Field(
+        default=None, description="When it went to the trash, while it is there."
+    )
 
     @classmethod
     def of(cls, record: FileRecord) -> FileView:
@@ -143,6 +160,9 @@ class FileView(BaseModel):
             sha256=record.sha256,
             sha256_verified=record.sha256_verified if record.sha256 else None,
             rejected_reason=record.rejected_reason,
+            trashed_at=(
+                record.in_status_since if record.status is FileStatus.TRASHED else None
+            ),
         )
 
 
@@ -183,6 +203,15 @@ class FileListing(BaseModel):
     next_cursor: str | None
 
 
+class TrashListing(BaseModel):
+    items: list[FileView] = Field(description="Most recently trashed first.")
+    next_cursor: str | None
+    retention_days: int = Field(
+        description="How long a file stays in the trash before it is deleted "
+        "for good (counted from its trashed_at)."
+    )
+
+
 class DeleteAccepted(BaseModel):
     file_id: str
     # DELETING while the delete runs; DELETED when there was nothing to wait
@@ -215,7 +244,8 @@ class ChangeView(BaseModel):
     file_id: str
     name: str = Field(description="The file's name after the change.")
     previous_name: str | None = Field(
-        default=None, description="Its name before, for a renamed file; else null."
+        default=None,
+        description="Its name before, for a renamed or restored file; else null.",
     )
     time: datetime
     sequence: int = Field(description="The file's own order: sort one file by it.")

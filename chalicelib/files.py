@@ -1,4 +1,5 @@
-"""What the API does with files: create, list, describe, rename, ask to delete."""
+"""What the API does with files: create, list, describe, rename, trash,
+restore, and ask to delete."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from chalicelib.api import (
     FolderView,
     ListFilesQuery,
     RenameFileRequest,
+    TrashListing,
+    TrashQuery,
     UploadForm,
     UsageFigure,
     UsageView,
@@ -36,12 +39,14 @@ from chalicelib.errors import (
     FileStateConflictError,
     IdempotencyKeyReusedError,
     IdempotencyKeyTaken,
+    NameConflictError,
     NoSuchFileError,
 )
 from chalicelib.messages import messages_about
-from chalicelib.names import last_segment
+from chalicelib.names import last_segment, numbered_names
 from chalicelib.outbox import flush_outbox, transition_with_events
 from chalicelib.ports import EventPublisher, FileIndex, IdempotencyClaim, ObjectStore
+from chalicelib.settings import DEFAULT_TRASH_RETENTION_DAYS
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +54,13 @@ _FILE_ID = re.compile(r"[0-9a-f]{32}")
 # How long a create can be repeated with its Idempotency-Key: long enough to
 # outlast any client's retries, short enough that keys need no housekeeping.
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+# Trash cursors are signed for this listing alone.
+_TRASH_SCOPE = {"list": "trash"}
 # A name may change while the file is being uploaded or once it is there;
 # a file on its way out keeps the name it goes with.
 RENAMEABLE = frozenset({FileStatus.PENDING, FileStatus.AVAILABLE})
+# A restore whose name was taken meanwhile tries `name (1)` up to this far.
+RESTORE_NAME_ATTEMPTS = 20
 
 
 @dataclass
@@ -62,6 +71,7 @@ class FileService:
     cursors: CursorCodec
     presign_ttl_seconds: int
     quota: Quota
+    trash_retention_days: int = DEFAULT_TRASH_RETENTION_DAYS
     clock: Callable[[], datetime] = utc_now
 
     def create_file(
@@ -222,6 +232,80 @@ class FileService:
         logger.info("file renamed", extra={"file_id": file_id})
         return FileView.of(renamed)
 
+    def trash_file(self, owner: str, file_id: str, trace_id: str) -> FileView:
+        """Move an available file to the trash: unlisted, its name free, its
+        bytes kept (and counted) until it is restored or deleted for good."""
+        record = self._find(owner, file_id)
+        if record.status is FileStatus.TRASHED:
+            # A repeat (its answer lost): the same answer, any event sent.
+            flush_outbox(record, self.index, self.bus)
+            return FileView.of(record)
+        if record.status is not FileStatus.AVAILABLE:
+            raise FileStateConflictError(
+                f"only an available file goes to the trash; this one is "
+                f"{record.status.value}",
+                details={"file_id": file_id, "status": record.status.value},
+            )
+        now = self.clock()
+        trashed = record.evolve(status=FileStatus.TRASHED, status_since=now)
+        events = messages_about("FileTrashed", trashed, trace_id, trashed.sequence, now)
+        trashed = transition_with_events(self.index, self.bus, record, trashed, events)
+        logger.info("file trashed", extra={"file_id": file_id})
+        return FileView.of(trashed)
+
+    def restore_file(self, owner: str, file_id: str, trace_id: str) -> FileView:
+        """Bring a trashed file back under its name, or a free numbered one
+        (`report (1).pdf`) if another file took the name meanwhile."""
+        record = self._find(owner, file_id)
+        if record.status is not FileStatus.TRASHED:
+            raise FileStateConflictError(
+                f"only a trashed file can be restored; this one is "
+                f"{record.status.value}",
+                details={"file_id": file_id, "status": record.status.value},
+            )
+        flush_outbox(record, self.index, self.bus)
+        record = replace(record, outbox=())
+        now = self.clock()
+        candidates = [record.name, *numbered_names(record.name, RESTORE_NAME_ATTEMPTS)]
+        for name in candidates:
+            restored = record.evolve(
+                status=FileStatus.AVAILABLE, name=name, status_since=now
+            )
+            events = messages_about(
+                "FileRestored", restored, trace_id, restored.sequence, now, record
+            )
+            try:
+                restored = transition_with_events(
+                    self.index, self.bus, record, restored, events
+                )
+            except NameConflictError:
+                continue
+            logger.info("file restored", extra={"file_id": file_id})
+            return FileView.of(restored)
+        raise NameConflictError(
+            f"{record.name!r} and its numbered variants up to "
+            f"({RESTORE_NAME_ATTEMPTS}) are all taken; rename one and retry",
+            details={"name": record.name},
+        )
+
+    def list_trash(self, owner: str, query: TrashQuery) -> TrashListing:
+        start = (
+            self.cursors.decode(owner, _TRASH_SCOPE, query.cursor)
+            if query.cursor is not None
+            else None
+        )
+        page = self.index.trash_page(owner, query.limit, start)
+        next_cursor = (
+            self.cursors.encode(owner, _TRASH_SCOPE, page.next_position)
+            if page.next_position
+            else None
+        )
+        return TrashListing(
+            items=[FileView.of(record) for record in page.files],
+            next_cursor=next_cursor,
+            retention_days=self.trash_retention_days,
+        )
+
     def request_delete(self, owner: str, file_id: str, trace_id: str) -> DeleteAccepted:
         """Mark the file DELETING and put the command on the bus, in that order.
 
@@ -236,8 +320,11 @@ class FileService:
             return DeleteAccepted(file_id=file_id, status="DELETED")
         marked = record
         if record.status is not FileStatus.DELETING:
+            # A trashed file gave its name up already: it goes without one.
             marked = record.evolve(
-                status=FileStatus.DELETING, status_since=self.clock()
+                status=FileStatus.DELETING,
+                status_since=self.clock(),
+                name_claimed=record.holds_name,
             )
             self.index.transition(record, marked)
         commands = messages_about("DeleteFile", marked, trace_id, marked.sequence)

@@ -84,6 +84,22 @@ ROUTES: dict[tuple[str, str], dict[str, Any]] = {
         "answer": (200, api.FileView),
         "errors": ["400", "401", "404", "409", "413", "414", "415", "503"],
     },
+    ("/files/{file_id}/trash", "post"): {
+        "summary": "Move an available file to the trash (its name is freed)",
+        "answer": (200, api.FileView),
+        "errors": ["400", "401", "404", "409", "414", "503"],
+    },
+    ("/files/{file_id}/restore", "post"): {
+        "summary": "Bring a file back from the trash, under a free name",
+        "answer": (200, api.FileView),
+        "errors": ["400", "401", "404", "409", "414", "503"],
+    },
+    ("/trash", "get"): {
+        "summary": "List the caller's trashed files, most recent first",
+        "query": api.TrashQuery,
+        "answer": (200, api.TrashListing),
+        "errors": ["400", "401", "414", "503"],
+    },
     ("/files/{file_id}", "delete"): {
         "summary": "Delete a file (asynchronously, once the command is accepted)",
         "answer": (202, api.DeleteAccepted),
@@ -114,6 +130,7 @@ MODELS: list[type[BaseModel]] = [
     api.FileDetails,
     api.RenameFileRequest,
     api.FileView,
+    api.TrashListing,
     api.DeleteAccepted,
     api.ChangesView,
     api.LatestCursor,

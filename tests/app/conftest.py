@@ -357,6 +357,9 @@ class FileManager:
             body=json.dumps({"name": name}),
         )
 
+    def post(self, path: str, sub: str = ALICE) -> Any:
+        return self.client.http.post(path, headers=self.headers(sub))
+
     def delete(self, file_id: str, sub: str = ALICE, **extra: str) -> Any:
         return self.client.http.delete(
             f"/files/{file_id}", headers=self.headers(sub, **extra)

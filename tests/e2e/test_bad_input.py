@@ -532,6 +532,49 @@ RENAMES = [
     ),
 ]
 
+TRASH = [
+    not_found(
+        "trash-unknown-id", "POST", "/files/" + "0123456789abcdef" * 2 + "/trash"
+    ),
+    not_found("trash-id-of-another-user", "POST", "/files/${b_file_id}/trash"),
+    not_found("trash-id-malformed", "POST", "/files/..%2Fx/trash"),
+    BadInput(
+        "trash-a-pending-file",
+        "POST",
+        "/files/${a_pending_id}/trash",
+        409,
+        "FileStateConflict",
+    ),
+    BadInput(
+        "trash-with-a-query",
+        "POST",
+        "/files/${a_file_id}/trash?forever=1",
+        400,
+        "ValidationError",
+    ),
+    unauthorized("auth-missing-trash", "POST", "/files/${a_file_id}/trash", None),
+    BadInput(
+        "restore-an-available-file",
+        "POST",
+        "/files/${a_file_id}/restore",
+        409,
+        "FileStateConflict",
+    ),
+    not_found("restore-unknown-id", "POST", "/files/" + "f" * 32 + "/restore"),
+    not_found("restore-id-of-another-user", "POST", "/files/${b_file_id}/restore"),
+    unauthorized(
+        "auth-garbage-restore", "POST", "/files/${a_file_id}/restore", "Bearer x.y.z"
+    ),
+    get("trash-list-limit-zero", "/trash?limit=0", "ValidationError"),
+    get("trash-list-limit-abc", "/trash?limit=abc", "ValidationError"),
+    get("trash-list-unknown-parameter", "/trash?prefix=a", "ValidationError"),
+    get("trash-list-cursor-garbage", "/trash?cursor=nope", "InvalidCursor"),
+    get(
+        "trash-list-cursor-of-a-listing", "/trash?cursor=${a_listing}", "InvalidCursor"
+    ),
+    unauthorized("auth-missing-trash-list", "GET", "/trash", None),
+]
+
 CASES = (
     MALFORMED_JSON
     + WRONG_TYPES
@@ -549,6 +592,7 @@ CASES = (
     + QUOTAS
     + USAGE
     + RENAMES
+    + TRASH
 )
 
 
@@ -635,6 +679,7 @@ def world(stack: dict[str, Any]) -> World:
         "a_file_id_upper": a_id.upper(),
         "a_file_id_short": a_id[:-1],
         "b_file_id": b_file["file_id"],
+        "a_pending_id": keyed.json()["file_id"],
         "a_listing": a_listing,
         "a_listing_altered": altered(a_listing),
         "a_listing_cut": a_listing[:-6],
@@ -675,7 +720,10 @@ def send(case: BadInput, world: World) -> requests.Response:
 
 def route_of(case: BadInput) -> str:
     path = case.path.split("?")[0]
-    return f"{case.method} {'/files/{id}' if path.startswith('/files/') else path}"
+    if path.startswith("/files/"):
+        action = path.rsplit("/", 1)[-1]
+        path = "/files/{id}" + (f"/{action}" if action in ("trash", "restore") else "")
+    return f"{case.method} {path}"
 
 
 def test_the_catalogue_covers_every_route_with_at_least_sixty_cases() -> None:
@@ -685,6 +733,9 @@ def test_the_catalogue_covers_every_route_with_at_least_sixty_cases() -> None:
         "GET /files/{id}",
         "DELETE /files/{id}",
         "PATCH /files/{id}",
+        "POST /files/{id}/trash",
+        "POST /files/{id}/restore",
+        "GET /trash",
         "GET /changes",
         "GET /changes/latest",
         "GET /usage",

@@ -54,6 +54,9 @@ ROUTES = [
     ("GET", "/files"),
     ("GET", "/files/{file_id}"),
     ("PATCH", "/files/{file_id}"),
+    ("POST", "/files/{file_id}/trash"),
+    ("POST", "/files/{file_id}/restore"),
+    ("GET", "/trash"),
     ("DELETE", "/files/{file_id}"),
     ("GET", "/changes"),
     ("GET", "/changes/latest"),
@@ -217,6 +220,28 @@ def test_another_user_cannot_rename_a_users_file_and_learns_nothing_trying(
     assert (
         describe(stack, alice, alice_file["file_id"]).json()["name"]
         == (alice_file["name"])
+    )
+
+
+def test_another_user_can_neither_trash_nor_restore_nor_see_a_users_trash(
+    stack: dict[str, Any], alice: User, bob: User, alice_file: Any
+) -> None:
+    unknown = uuid.uuid4().hex
+    before = Inspector(stack).settle()
+
+    for action in ("trash", "restore"):
+        hers = call(
+            stack, "POST", f"/files/{alice_file['file_id']}/{action}", bob.headers
+        )
+        nobodys = call(stack, "POST", f"/files/{unknown}/{action}", bob.headers)
+        assert hers.status_code == 404
+        assert comparable(hers, alice_file["file_id"]) == comparable(nobodys, unknown)
+    bobs_trash = call(stack, "GET", "/trash", bob.headers)
+
+    assert bobs_trash.json()["items"] == []
+    assert Inspector(stack).snapshot() == before
+    assert describe(stack, alice, alice_file["file_id"]).json()["status"] == (
+        "AVAILABLE"
     )
 
 
