@@ -91,7 +91,7 @@ def test_bus_rules_route_each_consumer_its_versions_and_tap_everything(
     sqs = target.client("sqs")
     tapped = _drain(sqs, stack.bus_tap_queue_url, expected=len(messages))
     commands = _drain(sqs, stack.delete_queue_url, expected=1)
-    changes = _drain(sqs, stack.change_feed_queue_url, expected=3)
+    changes = _drain(sqs, stack.change_feed_queue_url, expected=6)
     assert sorted(_type_version(e) for e in tapped) == sorted(CATALOGUE)
     assert [e["detail"] for e in commands] == [
         m.model_dump(mode="json") for m in messages if m.metadata.type == "DeleteFile"
@@ -100,6 +100,9 @@ def test_bus_rules_route_each_consumer_its_versions_and_tap_everything(
         ("FileCreated", 2),
         ("FileDeleted", 2),
         ("FileRejected", 1),
+        ("FileRenamed", 1),
+        ("FileRestored", 1),
+        ("FileTrashed", 1),
     ]
     for url in (stack.delete_queue_url, stack.change_feed_queue_url):
         assert "Messages" not in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0)
