@@ -49,6 +49,20 @@ ROUTE_MINIMUMS = {
         "GetItem (status, name), one TransactWriteItems (mark and folder "
         "counts), PutEvents (the command)",
     ),
+    ("PATCH", "/files/{file_id}"): Minimum(
+        4,
+        "GetItem, one TransactWriteItems (record, both name claims, folder "
+        "counts, outbox), PutEvents, UpdateItem (clear the outbox)",
+    ),
+    ("POST", "/files/{file_id}/trash"): Minimum(
+        4, "GetItem, one TransactWriteItems, PutEvents, UpdateItem (outbox)"
+    ),
+    ("POST", "/files/{file_id}/restore"): Minimum(
+        4,
+        "GetItem, one TransactWriteItems (one more per numbered name "
+        "tried), PutEvents, UpdateItem (outbox)",
+    ),
+    ("GET", "/trash"): Minimum(1, "one Query per page of the trash index"),
     ("GET", "/changes"): Minimum(1, "one Query per page"),
     ("GET", "/changes/latest"): Minimum(1, "one GetItem (the feed's head)"),
     ("GET", "/openapi.json"): Minimum(0, "a document shipped with the code"),
@@ -202,9 +216,8 @@ class Operations:
         return list(calls)
 
     def _route(self, method: str, route: str) -> Measured:
-        file_id = (
-            self.app.available_file(self.sub) if method == "DELETE" else self.file_id
-        )
+        uses_up = method == "DELETE" or route.endswith(("/trash", "/restore"))
+        file_id = self.app.available_file(self.sub) if uses_up else self.file_id
         event = self.app.route_event(method, route, self.sub, file_id)
         calls = self._calls(lambda: _succeed(self.app.call(event).status))
         return Measured(

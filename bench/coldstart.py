@@ -184,8 +184,9 @@ class ColdStarts:
         app, sub = self._app, self._sub
         if path.route:
             method, route = path.route
-            # A delete uses its file up: each run gets a fresh one.
-            fresh = method == "DELETE"
+            # A delete, a trash or a restore uses its file up: each run
+            # gets a fresh one.
+            fresh = method == "DELETE" or route.endswith(("/trash", "/restore"))
             file_id = app.available_file(sub) if fresh else self._shared_file
             return app.route_event(method, route, sub, file_id)
         if path.kind == "sqs":

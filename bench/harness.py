@@ -266,6 +266,16 @@ class InProcess:
             return self.request_event(method, route, sub, body=body)
         query = {"limit": "100"} if (method, route) == ("GET", "/files") else None
         params = {name: file_id for name in path_params(route)}
+        if method == "PATCH":
+            body = {"name": unique_name()}
+            return self.request_event(method, route, sub, params=params, body=body)
+        if route.endswith("/restore"):
+            # Only a trashed file comes back.
+            trashed = self.request(
+                "POST", "/files/{file_id}/trash", sub, params={"file_id": file_id}
+            )
+            if trashed.status != 200:
+                raise RuntimeError(f"trash answered {trashed.status}: {trashed.body}")
         return self.request_event(method, route, sub, params=params, query=query)
 
 

@@ -200,6 +200,9 @@ def test_the_openapi_document_is_public(client: Client) -> None:
     assert set(answer.json_body["paths"]) == {
         "/files",
         "/files/{file_id}",
+        "/files/{file_id}/trash",
+        "/files/{file_id}/restore",
+        "/trash",
         "/changes",
         "/changes/latest",
         "/usage",
