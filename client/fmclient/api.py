@@ -246,6 +246,54 @@ class Api:
         )
         return accepted
 
+    def rename(self, file_id: str, name: str) -> dict[str, Any]:
+        # Asking again for the same name changes nothing, so a retry is safe.
+        renamed: dict[str, Any] = self.request(
+            "PATCH", f"/files/{file_id}", body={"name": name}
+        )
+        return renamed
+
+    def trash(self, file_id: str) -> dict[str, Any]:
+        trashed: dict[str, Any] = self.request("POST", f"/files/{file_id}/trash")
+        return trashed
+
+    def restore(self, file_id: str) -> dict[str, Any]:
+        restored: dict[str, Any] = self.request("POST", f"/files/{file_id}/restore")
+        return restored
+
+    def trash_page(
+        self, *, limit: int | None = None, cursor: str | None = None
+    ) -> dict[str, Any]:
+        page: dict[str, Any] = self.request(
+            "GET", "/trash", params={"limit": limit, "cursor": cursor}
+        )
+        return page
+
+    def trash_pages(self, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        cursor: str | None = None
+        while True:
+            page = self.trash_page(limit=page_size, cursor=cursor)
+            yield page
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    def find_trashed(self, name_or_id: str) -> dict[str, Any]:
+        """A trashed file by its id, or by the name it had (the most recently
+        trashed of that name: the trash may hold several)."""
+        if FILE_ID.fullmatch(name_or_id):
+            return self.describe(name_or_id)
+        name = unicodedata.normalize("NFC", name_or_id)
+        # LIMITATION: GET /trash has no prefix filter, so finding a name reads
+        # the trash page by page until it turns up.
+        for page in self.trash_pages(page_size=MAX_PAGE_SIZE):
+            for item in page["items"]:
+                if item["name"] == name:
+                    return dict(item)
+        raise ApiError(
+            404, "FileNotFound", f"no file named {name_or_id!r} in the trash"
+        )
+
     def latest_cursor(self) -> str:
         return str(self.request("GET", "/changes/latest")["cursor"])
 

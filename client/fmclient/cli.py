@@ -1,4 +1,4 @@
-"""The `fm` command: sign in, list, upload, download, delete, watch.
+"""The `fm` command: sign in, list, upload, download, move, trash, delete, watch.
 
 Results go to stdout (JSON with --json); progress bars and notices go to
 stderr, so a script can pipe the one and ignore the other. A failure is
@@ -291,6 +291,9 @@ def configure(
 @click.option(
     "--max", "max_entries", type=click.IntRange(1), help="Stop after N entries."
 )
+@click.option(
+    "--trash", "in_trash", is_flag=True, help="The trash instead: newest first."
+)
 @json_option
 @pass_context
 def list_files(
@@ -300,9 +303,16 @@ def list_files(
     recursive: bool,
     page_size: int,
     max_entries: int | None,
+    in_trash: bool,
 ) -> None:
-    """List a folder: its sub-folders, then its files (page after page)."""
+    """List a folder: its sub-folders, then its files (page after page).
+
+    With --trash, the trashed files (below FOLDER, if given) instead.
+    """
     prefix = folder_prefix(folder)
+    if in_trash:
+        _list_trash(ctx, prefix, long_format, page_size, max_entries)
+        return
     delimiter = None if recursive else "/"
     folders: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
@@ -329,6 +339,55 @@ def list_files(
         ctx.out.print(entry["name"][len(prefix) :], markup=False)
     for item in items:
         ctx.out.print(item["name"][len(prefix) :], markup=False)
+
+
+def _list_trash(
+    ctx: Context,
+    prefix: str,
+    long_format: bool,
+    page_size: int,
+    max_entries: int | None,
+) -> None:
+    items: list[dict[str, Any]] = []
+    pages = 0
+    retention_days = None
+    for page in ctx.api.trash_pages(page_size=page_size):
+        pages += 1
+        retention_days = page["retention_days"]
+        # The trash is one flat list, newest first: a folder is a filter here.
+        items += [i for i in page["items"] if i["name"].startswith(prefix)]
+        if max_entries is not None and len(items) >= max_entries:
+            items = items[:max_entries]
+            break
+    if ctx.as_json:
+        ctx.emit(
+            {
+                "prefix": prefix,
+                "items": items,
+                "pages": pages,
+                "retention_days": retention_days,
+            }
+        )
+        return
+    if not items:
+        ctx.note(f"No files in the trash{f' in {prefix}' if prefix else ''}.")
+        return
+    if long_format:
+        table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+        for column in ("SIZE", "TRASHED", "FILE ID", "NAME"):
+            table.add_column(column, justify="right" if column == "SIZE" else "left")
+        for item in items:
+            table.add_row(
+                human_size(item["size"]),
+                _local_time(item.get("trashed_at")),
+                item["file_id"],
+                item["name"],
+            )
+        ctx.out.print(table)
+    else:
+        for item in items:
+            ctx.out.print(item["name"], markup=False)
+    ctx.note(f"Trashed files are deleted for good after {retention_days} days.")
 
 
 def _long_listing(
@@ -379,6 +438,7 @@ def info(ctx: Context, name: str) -> None:
         "sha256",
         "sha256_verified",
         "rejected_reason",
+        "trashed_at",
         "download_expires_at",
     ):
         value = details.get(key)
@@ -638,6 +698,70 @@ def _files_to_delete(
 
 
 @cli.command()
+@click.argument("source")
+@click.argument("destination")
+@json_option
+@pass_context
+def mv(ctx: Context, source: str, destination: str) -> None:
+    """Rename or move a file (by name or id); only the index changes.
+
+    A DESTINATION ending in `/` is a folder: the file keeps its base name.
+    """
+    found = ctx.api.find(source)
+    new_name = _destination_name(found["name"], destination)
+    moved = ctx.api.rename(found["file_id"], new_name)
+    if ctx.as_json:
+        ctx.emit(moved)
+        return
+    ctx.out.print(f"{found['name']} → {moved['name']}", markup=False)
+
+
+def _destination_name(current: str, destination: str) -> str:
+    if destination.endswith("/"):
+        return folder_prefix(destination) + current.rsplit("/", 1)[-1]
+    return destination
+
+
+@cli.command(name="trash")
+@click.argument("names", nargs=-1, required=True)
+@json_option
+@pass_context
+def trash_files(ctx: Context, names: tuple[str, ...]) -> None:
+    """Move files to the trash: out of listings, restorable, still counted."""
+    api = ctx.api
+    trashed = [api.trash(api.find(name)["file_id"]) for name in names]
+    if ctx.as_json:
+        ctx.emit(trashed)
+        return
+    for entry in trashed:
+        ctx.out.print(f"trashed   {entry['name']}", markup=False)
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@json_option
+@pass_context
+def restore(ctx: Context, names: tuple[str, ...]) -> None:
+    """Bring files back from the trash (by the name they had, or by id).
+
+    A file whose name was taken meanwhile comes back as `name (1).ext`.
+    """
+    api = ctx.api
+    result = []
+    for name in names:
+        found = api.find_trashed(name)
+        restored = api.restore(found["file_id"])
+        result.append({**restored, "previous_name": found["name"]})
+    if ctx.as_json:
+        ctx.emit(result)
+        return
+    for entry in result:
+        renamed = entry["name"] != entry["previous_name"]
+        line = f"restored  {entry['previous_name']}"
+        ctx.out.print(line + (f" as {entry['name']}" if renamed else ""), markup=False)
+
+
+@cli.command()
 @click.option("--from-start", is_flag=True, help="From the oldest change kept.")
 @click.option("--interval", type=float, default=feed.POLL_SECONDS, show_default=True)
 @click.option("--count", type=click.IntRange(1), help="Stop after N changes.")
@@ -663,13 +787,21 @@ def watch(
                 click.echo(json.dumps(change, ensure_ascii=False), nl=True)
             else:
                 when = _local_time(change["time"])
-                ctx.out.print(
-                    f"{when}  {change['type']:<8} {change['name']}", markup=False
-                )
+                ctx.out.print(f"{when}  {_describe_change(change)}", markup=False)
             sys.stdout.flush()
             seen += 1
             if count is not None and seen >= count:
                 return
+
+
+def _describe_change(change: dict[str, Any]) -> str:
+    kind, name = change["type"], change["name"]
+    before = change.get("previous_name")
+    if kind == "renamed" and before:
+        return f"{kind:<8} {before} → {name}"
+    if kind == "restored" and before and before != name:
+        return f"{kind:<8} {before} as {name}"
+    return f"{kind:<8} {name}"
 
 
 def _changes_until(

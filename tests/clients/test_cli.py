@@ -310,3 +310,78 @@ def test_a_put_over_quota_says_where_the_user_stands(
         f"{limit:,} of {limit:,} bytes, and this file needs 1 more; delete some "
         "first (QuotaExceeded, HTTP 403)"
     ]
+
+
+def test_mv_trash_and_restore_a_file(fm: Fm, tmp_path: Path) -> None:
+    (tmp_path / "r.txt").write_text("report")
+    (tmp_path / "s.txt").write_text("second")
+    fm.run("put", str(tmp_path / "r.txt"), str(tmp_path / "s.txt"))
+
+    renamed = fm.run("mv", "r.txt", "docs/report.txt")
+    moved = json.loads(fm.run("mv", "docs/report.txt", "archive/", "--json").stdout)
+    trashed = fm.run("trash", "archive/report.txt", "s.txt")
+    listed = fm.run("ls", "-R").stdout
+    in_trash = json.loads(fm.run("ls", "--trash", "--page-size", "1", "--json").stdout)
+    long = fm.run("ls", "--trash", "-l", "archive").stdout
+    # Its name taken meanwhile, the file comes back under a numbered one.
+    fm.run("put", str(tmp_path / "s.txt"))
+    restored = fm.run("restore", "archive/report.txt", in_trash["items"][0]["file_id"])
+
+    assert renamed.stdout == "r.txt → docs/report.txt\n"
+    assert moved["name"] == "archive/report.txt"
+    assert moved["status"] == "AVAILABLE"
+    assert trashed.stdout.splitlines() == [
+        "trashed   archive/report.txt",
+        "trashed   s.txt",
+    ]
+    assert listed == ""
+    assert in_trash["pages"] == 2
+    assert in_trash["retention_days"] >= 1
+    assert [i["name"] for i in in_trash["items"]] == ["s.txt", "archive/report.txt"]
+    assert all(i["status"] == "TRASHED" for i in in_trash["items"])
+    assert "archive/report.txt" in long
+    assert "s.txt" not in long
+    assert restored.stdout.splitlines() == [
+        "restored  archive/report.txt",
+        "restored  s.txt as s (1).txt",
+    ]
+    assert fm.run("ls", "-R").stdout.splitlines() == [
+        "archive/report.txt",
+        "s (1).txt",
+        "s.txt",
+    ]
+
+
+def test_mv_and_restore_errors_are_one_line(fm: Fm, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "b.txt").write_text("b")
+    fm.run("put", str(tmp_path / "a.txt"), str(tmp_path / "b.txt"))
+
+    taken = fm.run("mv", "a.txt", "b.txt", expect=1)
+    not_trashed = fm.run("restore", "a.txt", expect=1)
+
+    assert taken.stderr.count("\n") == 1
+    assert "(NameConflict)" in taken.stderr
+    assert not_trashed.stderr == (
+        "fm: error: no file named 'a.txt' in the trash (FileNotFound)\n"
+    )
+
+
+def test_watch_tells_renames_trashes_and_restores(fm: Fm, tmp_path: Path) -> None:
+    (tmp_path / "w.txt").write_text("watched")
+    fm.run("put", str(tmp_path / "w.txt"))
+    # From the start: a fresh user's feed holds only what this test does.
+    watcher = fm.start("watch", "--from-start", "--count", "4", "--timeout", "60")
+    fm.run("mv", "w.txt", "v.txt")
+    fm.run("trash", "v.txt")
+    fm.run("restore", "v.txt")
+
+    out, err = watcher.communicate(timeout=90)
+
+    assert watcher.returncode == 0, err
+    assert [line.split("  ", 1)[1] for line in out.splitlines()] == [
+        "created  w.txt",
+        "renamed  w.txt → v.txt",
+        "trashed  v.txt",
+        "restored v.txt",
+    ]
