@@ -3,7 +3,8 @@
 // It reads config.json beside it (the API's URL and the user pool's ids),
 // signs in against the pool's public JSON API, calls only the documented
 // routes (chalicelib/openapi.json), sends bytes straight to S3 with the
-// presigned form, and follows the change feed for live status.
+// presigned form, and follows the change feed for live status. Files can be
+// renamed or moved, put in the trash and restored from it, or deleted for good.
 
 const SESSION_KEY = "filemanager.session";
 const EXPIRY_MARGIN_MS = 60_000;
@@ -35,6 +36,10 @@ const app = {
   // Each listing counts up, so an answer to an older one is dropped.
   generation: 0,
   relistTimer: null,
+  // "files" or "trash": which of the two views is shown
+  view: "files",
+  trashCursor: null,
+  trashGeneration: 0,
   // file id -> what to do when the change feed reports it
   watching: new Map(),
 };
@@ -276,7 +281,7 @@ async function showBrowser() {
   $("#account").hidden = false;
   $("#who").textContent = app.session.username;
   await startFeed();
-  await Promise.all([openFolder(app.folder), showUsage()]);
+  await Promise.all([showView("files"), showUsage()]);
 }
 
 async function onSignIn(event) {
@@ -409,9 +414,11 @@ function fileRow(item) {
   const status = document.createElement("span");
   status.className = "state";
   const download = button("Download", () => downloadFile(item));
+  const rename = button("Rename", () => renameFile(item, status));
+  const trash = button("Trash", () => trashFile(item, row, status));
   const remove = button("Delete", () => deleteFile(item, row, remove, status));
   remove.classList.add("danger");
-  actions.append(status, download, remove);
+  actions.append(status, download, rename, trash, remove);
   row.append(
     cell(item.name.slice(app.folder.length), "name"),
     cell(humanSize(item.size), "size"),
@@ -446,19 +453,21 @@ async function downloadFile(item) {
 }
 
 async function deleteFile(item, row, remove, status) {
+  // Delete is for good (from the listing or the trash); Trash is the undoable one.
+  const label = remove.dataset.label || (remove.dataset.label = remove.textContent);
   if (!remove.classList.contains("confirm")) {
     // A second click within a few seconds confirms.
     remove.classList.add("confirm");
     remove.textContent = "Really delete?";
     setTimeout(() => {
       remove.classList.remove("confirm");
-      remove.textContent = "Delete";
+      remove.textContent = label;
     }, CONFIRM_MS);
     return;
   }
   remove.disabled = true;
   remove.classList.remove("confirm");
-  remove.textContent = "Delete";
+  remove.textContent = label;
   status.textContent = "deleting…";
   const answer = await api("DELETE", `/files/${item.file_id}`).catch((error) => {
     remove.disabled = false;
@@ -474,6 +483,142 @@ async function deleteFile(item, row, remove, status) {
   };
   if (answer.status === "DELETED") done();
   else app.watching.set(item.file_id, { deleted: done });
+}
+
+// --- rename, trash, restore ------------------------------------------------------------
+
+function settle(row, status, text) {
+  status.textContent = text;
+  status.classList.add("good");
+  row.classList.add("gone");
+  row.querySelectorAll("button").forEach((b) => (b.disabled = true));
+}
+
+// The page's own change comes back on the feed: swallow it there, since the
+// answer has already told the row.
+const expectChange = (fileId, type) => app.watching.set(fileId, { [type]: () => {} });
+
+async function renameFile(item, status) {
+  const wanted = prompt(
+    "New name (a path such as docs/report.pdf; end with / to move into a folder):",
+    item.name,
+  );
+  if (wanted === null || wanted.trim() === "" || wanted === item.name) return;
+  const name = wanted.endsWith("/")
+    ? wanted.replace(/^\/+/, "") + item.name.split("/").pop()
+    : wanted;
+  status.textContent = "renaming…";
+  expectChange(item.file_id, "renamed");
+  let answer;
+  try {
+    answer = await api("PATCH", `/files/${item.file_id}`, { body: { name } });
+  } catch (error) {
+    app.watching.delete(item.file_id);
+    status.textContent = "";
+    throw error;
+  }
+  say(`Renamed ${item.name} to ${answer.name}.`, "info");
+  await openFolder(app.folder);
+}
+
+async function trashFile(item, row, status) {
+  status.textContent = "trashing…";
+  expectChange(item.file_id, "trashed");
+  await api("POST", `/files/${item.file_id}/trash`).catch((error) => {
+    app.watching.delete(item.file_id);
+    status.textContent = "";
+    throw error;
+  });
+  settle(row, status, "in the trash");
+}
+
+async function restoreFile(item, row, status) {
+  status.textContent = "restoring…";
+  expectChange(item.file_id, "restored");
+  const answer = await api("POST", `/files/${item.file_id}/restore`).catch((error) => {
+    app.watching.delete(item.file_id);
+    status.textContent = "";
+    throw error;
+  });
+  settle(row, status, answer.name === item.name ? "restored" : `restored as ${answer.name}`);
+}
+
+// --- the trash view ---------------------------------------------------------------------
+
+async function showView(view) {
+  say("");
+  app.view = view;
+  $("#files-view").hidden = view !== "files";
+  $("#trash-view").hidden = view !== "trash";
+  $("#show-files").setAttribute("aria-pressed", String(view === "files"));
+  $("#show-trash").setAttribute("aria-pressed", String(view === "trash"));
+  if (view === "trash") await openTrash();
+  else await openFolder(app.folder);
+}
+
+async function openTrash() {
+  app.trashCursor = null;
+  await loadTrashPage(++app.trashGeneration, true);
+}
+
+async function loadTrashPage(generation, fresh = false) {
+  const page = await api("GET", "/trash", {
+    query: { limit: PAGE_SIZE, cursor: app.trashCursor },
+  });
+  if (generation !== app.trashGeneration) return;
+  const body = $("#trash-listing tbody");
+  if (fresh) body.replaceChildren();
+  for (const item of page.items) body.append(trashRow(item));
+  app.trashCursor = page.next_cursor;
+  $("#trash-more").hidden = !app.trashCursor;
+  $("#trash-empty").hidden = body.children.length > 0;
+  $("#trash-note").textContent =
+    `Files in the trash still count toward your usage, and are deleted for ` +
+    `good ${page.retention_days} days after they were trashed.`;
+}
+
+function trashRow(item) {
+  const row = document.createElement("tr");
+  row.className = "file";
+  row.dataset.fileId = item.file_id;
+  row.dataset.name = item.name;
+  const actions = cell("", "actions");
+  const status = document.createElement("span");
+  status.className = "state";
+  const restore = button("Restore", () => restoreFile(item, row, status));
+  const remove = button("Delete forever", () => deleteFile(item, row, remove, status));
+  remove.classList.add("danger");
+  actions.append(status, restore, remove);
+  row.append(
+    cell(item.name, "name"),
+    cell(humanSize(item.size), "size"),
+    cell(item.trashed_at ? new Date(item.trashed_at).toLocaleString() : ""),
+    actions,
+  );
+  return row;
+}
+
+// Someone else's change (another tab, the CLI) is told row by row: a relist
+// would lose the states of rows the user is acting on.
+async function onTrashChange(change) {
+  const rowOf = () => $(`#trash-listing tr[data-file-id="${change.file_id}"]`);
+  const row = rowOf();
+  if (change.type === "trashed" && !row) {
+    const item = await api("GET", `/files/${change.file_id}`).catch((error) => {
+      if (error.code === "FileNotFound") return null;
+      throw error;
+    });
+    if (!item || item.status !== "TRASHED" || app.view !== "trash" || rowOf()) return;
+    $("#trash-listing tbody").prepend(trashRow(item));
+    $("#trash-empty").hidden = true;
+  } else if (row && !row.classList.contains("gone")) {
+    const status = row.querySelector(".state");
+    if (change.type === "deleted") settle(row, status, "deleted");
+    if (change.type === "restored") {
+      const renamed = change.name !== row.dataset.name;
+      settle(row, status, renamed ? `restored as ${change.name}` : "restored");
+    }
+  }
 }
 
 // --- uploads ------------------------------------------------------------------------------------
@@ -583,7 +728,7 @@ function s3Error(request) {
 }
 
 function refreshIfShown(name) {
-  if (!name.startsWith(app.folder)) return;
+  if (app.view !== "files" || !name.startsWith(app.folder)) return;
   // Changes come in bursts (a dropped handful of files): list once after.
   clearTimeout(app.relistTimer);
   app.relistTimer = setTimeout(() => openFolder(app.folder).catch(fail), 200);
@@ -639,7 +784,7 @@ async function pollFeed() {
   } catch (error) {
     if (error.code === "CursorExpired") {
       await startFeed().catch(fail);
-      await openFolder(app.folder).catch(fail);
+      await showView(app.view).catch(fail);
       return;
     }
     if (error.code === "SessionEnded") return fail(error);
@@ -648,18 +793,33 @@ async function pollFeed() {
   if (app.session) app.feedTimer = setTimeout(pollFeed, FEED_INTERVAL_MS);
 }
 
+function describeChange(change) {
+  const before = change.previous_name;
+  if (change.type === "renamed" && before) return `renamed ${before} → ${change.name}`;
+  if (change.type === "restored" && before && before !== change.name) {
+    return `restored ${before} as ${change.name}`;
+  }
+  return `${change.type} ${change.name}`;
+}
+
 function onChange(change) {
   const li = document.createElement("li");
-  li.textContent = `${new Date(change.time).toLocaleTimeString()} ${change.type} ${change.name}`;
+  li.textContent = `${new Date(change.time).toLocaleTimeString()} ${describeChange(change)}`;
   $("#activity").prepend(li);
   while ($("#activity").children.length > 20) $("#activity").lastChild.remove();
   const handlers = app.watching.get(change.file_id);
   if (handlers && handlers[change.type]) {
     app.watching.delete(change.file_id);
     handlers[change.type]();
+    return;
+  }
+  if (["created", "deleted"].includes(change.type)) showUsage().catch(fail);
+  if (app.view === "trash") {
+    onTrashChange(change).catch(fail);
   } else if (change.type !== "rejected") {
     // Someone else's change (another tab, the CLI): show it if it is here.
     refreshIfShown(change.name);
+    if (change.previous_name) refreshIfShown(change.previous_name);
   }
 }
 
@@ -682,6 +842,11 @@ async function start() {
   $("#sign-in").addEventListener("submit", onSignIn);
   $("#sign-out").addEventListener("click", onSignOut);
   $("#more").addEventListener("click", () => loadPage(app.generation).catch(fail));
+  $("#trash-more").addEventListener("click", () =>
+    loadTrashPage(app.trashGeneration).catch(fail),
+  );
+  $("#show-files").addEventListener("click", () => showView("files").catch(fail));
+  $("#show-trash").addEventListener("click", () => showView("trash").catch(fail));
   setUpDrop();
   app.config = await loadConfig();
   const saved = sessionStorage.getItem(SESSION_KEY);

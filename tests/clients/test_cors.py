@@ -128,6 +128,22 @@ def test_the_running_stack_answers_the_pages_preflights(stack: dict[str, Any]) -
             "DELETE",
             "authorization",
         ),
+        (
+            f"{stack['api_url']}/files/0123456789abcdef0123456789abcdef",
+            "PATCH",
+            "authorization,content-type",
+        ),
+        (
+            f"{stack['api_url']}/files/0123456789abcdef0123456789abcdef/trash",
+            "POST",
+            "authorization",
+        ),
+        (
+            f"{stack['api_url']}/files/0123456789abcdef0123456789abcdef/restore",
+            "POST",
+            "authorization",
+        ),
+        (f"{stack['api_url']}/trash", "GET", "authorization"),
         (f"{stack['api_url']}/changes", "GET", "authorization"),
         (f"{stack['aws_endpoint_url']}/{stack['bucket']}", "POST", ""),
     ]

@@ -1,5 +1,6 @@
 """The web page in headless Chromium, served from another origin than the
-API, as a user meets it: sign in, browse, drop files, download, delete.
+API, as a user meets it: sign in, browse, drop files, download, rename,
+trash, restore, delete.
 
 Screenshots of each step land in .local/artifacts/page/. The tests need
 Debian's `chromium` (`.ci/run` installs it); without it they are skipped,
@@ -107,6 +108,15 @@ def api_get(stack: dict[str, Any], account: Account, path: str) -> requests.Resp
     )
 
 
+def api_post(stack: dict[str, Any], account: Account, path: str) -> None:
+    token = id_token(stack, account.username, account.password)
+    requests.post(
+        f"{stack['api_url']}{path}",
+        headers={"Authorization": token},
+        timeout=HTTP_TIMEOUT,
+    ).raise_for_status()
+
+
 def put_by_api(stack: dict[str, Any], account: Account, name: str, body: bytes) -> None:
     token = id_token(stack, account.username, account.password)
     created = requests.post(
@@ -208,6 +218,64 @@ def test_sign_in_browse_upload_download_and_delete(
 
     page.get_by_role("link", name="All files").click()
     expect(page.locator("tr.folder td.name")).to_have_text(["docs/"])
+
+
+def test_rename_trash_and_restore_with_live_status(
+    page: Any, stack: dict[str, Any]
+) -> None:
+    from playwright.sync_api import expect
+
+    account = new_account(stack, "trash")
+    put_by_api(stack, account, "plan.txt", b"the plan")
+    put_by_api(stack, account, "notes.txt", b"the notes")
+    sign_in(page, stack, account)
+    listed = page.locator("#listing tr.file td.name")
+    expect(listed).to_have_text(["notes.txt", "plan.txt"])
+
+    page.once("dialog", lambda dialog: dialog.accept("archive/plan-v2.txt"))
+    page.locator("tr.file", has_text="plan.txt").get_by_role(
+        "button", name="Rename"
+    ).click()
+
+    expect(page.locator("tr.folder td.name")).to_have_text(["archive/"])
+    expect(listed).to_have_text(["notes.txt"])
+    expect(page.locator("#activity li").first).to_contain_text(
+        "renamed plan.txt → archive/plan-v2.txt", timeout=STEP_MS
+    )
+    shoot(page, "06-renamed")
+
+    row = page.locator("tr.file", has_text="notes.txt")
+    row.get_by_role("button", name="Trash").click()
+    expect(row.locator(".state")).to_have_text("in the trash")
+    file_id = row.get_attribute("data-file-id")
+    assert api_get(stack, account, f"/files/{file_id}").json()["status"] == "TRASHED"
+    expect(page.locator("#activity li").first).to_contain_text(
+        "trashed notes.txt", timeout=STEP_MS
+    )
+    # Another file takes the name meanwhile: the restore picks a numbered one.
+    put_by_api(stack, account, "notes.txt", b"newer notes")
+    plan_id = api_get(stack, account, "/files?prefix=archive/").json()["items"][0]
+    api_post(stack, account, f"/files/{plan_id['file_id']}/trash")
+
+    page.locator("#show-trash").click()
+    trashed = page.locator("#trash-listing tr.file")
+    expect(trashed.locator("td.name")).to_have_text(
+        ["archive/plan-v2.txt", "notes.txt"]
+    )
+    expect(page.locator("#trash-note")).to_contain_text("days after")
+    shoot(page, "07-trash")
+    restored = trashed.filter(has_text="notes.txt")
+    restored.get_by_role("button", name="Restore").click()
+    expect(restored.locator(".state")).to_have_text("restored as notes (1).txt")
+    forever = trashed.filter(has_text="plan-v2.txt")
+    forever.get_by_role("button", name="Delete forever").click()
+    forever.get_by_role("button", name="Really delete?").click()
+    expect(forever.locator(".state")).to_have_text("deleted", timeout=STEP_MS)
+    shoot(page, "08-restored")
+    gone = api_get(stack, account, f"/files/{plan_id['file_id']}")
+    assert gone.status_code == 404
+    page.locator("#show-files").click()
+    expect(listed).to_have_text(["notes (1).txt", "notes.txt"])
 
 
 def test_usage_is_shown_and_a_full_quota_is_told_in_words(
