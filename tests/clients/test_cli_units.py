@@ -235,3 +235,44 @@ def test_a_remote_name_is_for_one_file_only(tmp_path: Path) -> None:
 
     with pytest.raises(ClientError, match="--name needs exactly one file"):
         plan([tmp_path / "a", tmp_path / "b"], name="x")
+
+
+def test_a_destination_ending_in_a_slash_is_a_folder() -> None:
+    from fmclient.cli import _destination_name
+
+    assert _destination_name("docs/a.txt", "archive/2026/") == "archive/2026/a.txt"
+    assert _destination_name("docs/a.txt", "/") == "a.txt"
+    assert _destination_name("docs/a.txt", "b.txt") == "b.txt"
+
+
+def test_a_restore_finds_the_most_recently_trashed_file_of_a_name(
+    tmp_path: Path,
+) -> None:
+    trash = [
+        {"items": [{"file_id": "1" * 32, "name": "x.txt"}], "next_cursor": "c1"},
+        {
+            "items": [
+                {"file_id": "2" * 32, "name": "a.txt"},
+                {"file_id": "3" * 32, "name": "a.txt"},
+            ],
+            "next_cursor": None,
+        },
+    ]
+    cursors: list[str | None] = []
+
+    def service(request: httpx.Request) -> httpx.Response:
+        assert request.url.path.endswith("/trash")
+        cursors.append(request.url.params.get("cursor"))
+        return httpx.Response(
+            200, json={**trash[0 if cursors[-1] is None else 1], "retention_days": 30}
+        )
+
+    api, _ = api_with(service, tmp_path, signed_in())
+
+    found = api.find_trashed("a.txt")
+    with pytest.raises(ApiError) as missing:
+        api.find_trashed("nowhere.txt")
+
+    assert found["file_id"] == "2" * 32
+    assert cursors[:2] == [None, "c1"]
+    assert missing.value.code == "FileNotFound"
