@@ -1,8 +1,10 @@
 """The delete consumer: carries out `DeleteFile` commands from the bus.
 
-Bytes go first, then the `FileDeleted` event, then the record. Each step is
-safe to repeat, so a command delivered twice, or retried after a crash at
-any point, ends in the same place: no object, no record, one event id.
+The record is claimed first (its `FileDeleted` events written to its outbox
+in the same conditional write), then the bytes go, then the events, then
+the record. Each step is safe to repeat, so a command delivered twice, or
+retried after a crash at any point, ends in the same place: no object, no
+record, one event id.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chalicelib.batches import MessageAcknowledger, QueueMessage, process_batch
-from chalicelib.domain import FileStatus
+from chalicelib.domain import FileRecord, FileStatus
 from chalicelib.messages import (
     DeleteFileV1,
+    Message,
+    decode_outbox,
     from_forwarded_event,
     messages_about,
 )
+from chalicelib.outbox import flush_outbox, with_outbox
 from chalicelib.ports import EventPublisher, FileIndex, ObjectStore
 from chalicelib.tracing import traced
 
@@ -69,10 +74,46 @@ class DeleteProcessor:
                 extra={"file_id": file_id, "status": record.status},
             )
             return
-        self.store.delete(record.key)
-        events = messages_about(
-            "FileDeleted", record, command.metadata.trace_id, record.sequence + 1
-        )
-        self.bus.publish(events)
-        self.index.remove(record)
+        claimed = self._claim(record, command.metadata.trace_id)
+        self.store.delete(claimed.key)
+        self.bus.publish(_announced_deletion(claimed))
+        self.index.remove(claimed)
         logger.info("file deleted", extra={"file_id": file_id})
+
+    def _claim(self, record: FileRecord, trace_id: str) -> FileRecord:
+        """The record, moved on so that nothing can undo its delete any more.
+
+        The route undoes its DELETING mark when the bus seems to refuse the
+        command, yet a command whose answer was lost did get through. Taking
+        the record to its next sequence, with its `FileDeleted` events in its
+        outbox, makes any later undo fail its condition; an undo that came
+        first makes this write fail, and the retried command then finds the
+        file available. Either way the bytes never go while the record
+        stays. A record claimed by an earlier try is taken as it is, so its
+        events keep their ids.
+        """
+        if _announced_deletion(record):
+            return record
+        # Events an earlier change left in the outbox go out before ours.
+        flush_outbox(record, self.index, self.bus)
+        claimed = record.evolve()
+        events = messages_about("FileDeleted", claimed, trace_id, claimed.sequence)
+        claimed = with_outbox(claimed, *events)
+        self.index.transition(record, claimed)
+        return claimed
+
+
+def _announced_deletion(record: FileRecord) -> list[Message]:
+    """The `FileDeleted` events a claimed record holds in its outbox."""
+    held = [decode_outbox(raw) for raw in record.outbox]
+    return [m for m in held if m.metadata.type == "FileDeleted"]
+
+
+def delete_command(record: FileRecord, trace_id: str) -> list[Message]:
+    """The `DeleteFile` command of a record being deleted, as first sent.
+
+    A command carries the sequence of the DELETING mark, which a claim has
+    moved on by one: sent again, it keeps its first event id.
+    """
+    mark = record.sequence - 1 if _announced_deletion(record) else record.sequence
+    return messages_about("DeleteFile", record, trace_id, mark)

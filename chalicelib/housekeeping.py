@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from chalicelib.deletes import delete_command
 from chalicelib.domain import FileRecord, FileStatus, parse_object_key
 from chalicelib.errors import ConcurrentUpdateError
 from chalicelib.messages import messages_about
@@ -202,10 +203,8 @@ class Sweeper:
         if record is None or record.status is not FileStatus.DELETING:
             report.left.append(listed.file_id)
             return
-        # The sequence of the mark makes this the very command first sent.
-        self.bus.publish(
-            messages_about("DeleteFile", record, trace_id, record.sequence)
-        )
+        # The very command first sent, with its event id.
+        self.bus.publish(delete_command(record, trace_id))
         report.delete_resent.append(record.file_id)
         logger.info(
             "sweep: DeleteFile of an interrupted delete sent again",

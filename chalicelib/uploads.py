@@ -65,7 +65,9 @@ class UploadProcessor:
             )
             return
         record = self.index.get(ref.owner, ref.file_id)
-        if record is not None:
+        if record is not None and record.status is not FileStatus.DELETING:
+            # A DELETING record's outbox is its delete's to publish, once the
+            # bytes are gone.
             flush_outbox(record, self.index, self.bus)
         if record is None or not record.keeps_object:
             # A late upload of a file that is gone or was rejected.

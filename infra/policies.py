@@ -170,9 +170,16 @@ def _s3_handler(arns: Arns) -> list[Grant]:
 
 def _delete_consumer(arns: Arns, reader: Consumer) -> list[Grant]:
     return [
+        # The claim puts the record back (with its events in the outbox), and
+        # an outbox an earlier change left is cleared once published.
         Grant(
             "FileIndex",
-            ("dynamodb:GetItem", "dynamodb:DeleteItem"),
+            (
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            ),
             (arns.table,),
         ),
         Grant("RemoveObjects", ("s3:DeleteObject",), (arns.objects,)),

@@ -11,7 +11,8 @@ event is tried three times before it goes to the on-failure queue.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
@@ -41,6 +42,19 @@ from tests.faults.injector import FaultInjector, LambdaDied
 # What Lambda's asynchronous invoke does with an S3 event: the first try and
 # two retries.
 ASYNC_ATTEMPTS = 3
+
+
+@pytest.fixture(autouse=True)
+def _process_environment() -> Iterator[None]:
+    """The process's own `os.environ` back in place after each test.
+
+    Chalice's test client swaps `os.environ` for a copy while it invokes a
+    function; two invocations overlapping in threads can leave the copy
+    behind, and a copy never reaches the subprocesses of later tests.
+    """
+    environ = os.environ
+    yield
+    os.environ = environ  # type: ignore[assignment]  # noqa: B003 - the object
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ still in its record's outbox, waiting for the message that retries it.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -15,6 +16,9 @@ from tests.app.conftest import BUCKET
 from tests.app.test_housekeeping import _sweep
 from tests.faults.conftest import Service
 from tests.faults.injector import FaultInjector, detail_type_is, version_is
+
+# How long one thread of a test waits for the other's step.
+WAIT = 10.0
 
 
 def _object_exists(service: Service, key: str) -> bool:
@@ -99,6 +103,51 @@ def test_a_delete_done_while_its_route_still_waits_for_the_bus_is_done_whole(
 
     assert answer.status_code == 503
     # Never a record without its bytes: the file is gone whole.
+    assert (service.status(file_id), _object_exists(service, key)) == ("GONE", False)
+    assert service.feed() == [("created", file_id, 1), ("deleted", file_id, 3)]
+    assert service.file_items() == []
+
+
+def _undoes_a_mark(params: dict[str, Any]) -> bool:
+    put = params["TransactItems"][0].get("Put", {})
+    return put.get("Item", {}).get("status", {}).get("S") == "AVAILABLE"
+
+
+def test_a_mark_undone_while_its_consumer_deletes_never_leaves_a_file_without_bytes(
+    service: Service, faults: FaultInjector
+) -> None:
+    file_id, key = service.available("a.txt")
+    bytes_gone, undo_tried = threading.Event(), threading.Event()
+    consumer = threading.Thread(target=service.run_deletes)
+
+    def consumer_starts_deleting() -> None:
+        consumer.start()
+        assert bytes_gone.wait(WAIT)
+
+    # The route times out on the bus; meanwhile the command reaches its
+    # consumer, which removes the bytes; then the route undoes its mark,
+    # and only then does the consumer go on.
+    faults.interleave(
+        "s3", "DeleteObject", lambda: (bytes_gone.set(), undo_tried.wait(WAIT))
+    )
+    faults.interleave(
+        "dynamodb", "TransactWriteItems", undo_tried.set, when=_undoes_a_mark
+    )
+    faults.lose_answer(
+        "events",
+        "PutEvents",
+        when=lambda params: params["Entries"][0]["DetailType"] == "DeleteFile",
+        meanwhile=consumer_starts_deleting,
+    )
+
+    answer = service.files.delete(file_id)
+    undo_tried.set()
+    consumer.join(WAIT)
+    service.settle()
+
+    assert answer.status_code == 503
+    assert not consumer.is_alive()
+    # The consumer got there first: the delete stands, whole.
     assert (service.status(file_id), _object_exists(service, key)) == ("GONE", False)
     assert service.feed() == [("created", file_id, 1), ("deleted", file_id, 3)]
     assert service.file_items() == []

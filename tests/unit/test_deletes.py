@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.deletes import DeleteProcessor
+from chalicelib.deletes import DeleteProcessor, delete_command
 from chalicelib.domain import FileRecord, FileStatus
-from chalicelib.errors import DependencyUnavailableError
-from chalicelib.messages import DeleteFileV1, FileDeletedV1, FileDeletedV2
+from chalicelib.errors import ConcurrentUpdateError, DependencyUnavailableError
+from chalicelib.messages import (
+    DeleteFileV1,
+    FileDeletedV1,
+    FileDeletedV2,
+    decode_outbox,
+)
 from tests.builders import (
     ETAG,
     OWNER,
@@ -36,7 +41,7 @@ def _deleting_file(index: InMemoryFileIndex, store: InMemoryObjectStore) -> File
     return record
 
 
-def test_a_delete_removes_the_object_then_announces_it_then_drops_the_record(
+def test_a_delete_claims_the_record_removes_the_object_announces_and_drops_it(
     delete_processor: DeleteProcessor,
     index: InMemoryFileIndex,
     store: InMemoryObjectStore,
@@ -49,6 +54,7 @@ def test_a_delete_removes_the_object_then_announces_it_then_drops_the_record(
     delete_processor.delete_file(_command(record))
 
     assert journal == [
+        f"index.transition {record.file_id} DELETING",
         f"store.delete {record.key}",
         "bus.publish FileDeleted",
         "bus.publish FileDeleted",
@@ -140,8 +146,51 @@ def test_a_delete_whose_event_the_bus_refused_keeps_the_record_for_the_retry(
     with pytest.raises(DependencyUnavailableError):
         delete_processor.delete_file(_command(record))
 
-    assert index.get(OWNER, record.file_id) == record
+    kept = index.get(OWNER, record.file_id)
+    assert kept is not None
+    assert (kept.status, kept.sequence) == (FileStatus.DELETING, record.sequence + 1)
+    assert [decode_outbox(raw).metadata.type for raw in kept.outbox] == [
+        "FileDeleted"
+    ] * len(every_version("FileDeleted"))
     assert record.key not in store.objects
+
+
+def test_a_claimed_delete_can_no_longer_be_undone_by_the_route(
+    delete_processor: DeleteProcessor,
+    index: InMemoryFileIndex,
+    store: InMemoryObjectStore,
+    bus: RecordingPublisher,
+) -> None:
+    record = _deleting_file(index, store)
+    bus.refuse_next()
+    with pytest.raises(DependencyUnavailableError):
+        delete_processor.delete_file(_command(record))
+
+    with pytest.raises(ConcurrentUpdateError):
+        index.transition(record, record.evolve(status=FileStatus.AVAILABLE))
+
+    delete_processor.delete_file(_command(record))
+    assert index.get(OWNER, record.file_id) is None
+    assert bus.versions == every_version("FileDeleted")
+
+
+def test_the_delete_command_sent_again_keeps_its_first_event_id_after_a_claim(
+    delete_processor: DeleteProcessor,
+    index: InMemoryFileIndex,
+    store: InMemoryObjectStore,
+    bus: RecordingPublisher,
+) -> None:
+    record = _deleting_file(index, store)
+    first = _command(record)
+    bus.refuse_next()
+    with pytest.raises(DependencyUnavailableError):
+        delete_processor.delete_file(first)
+    claimed = index.get(OWNER, record.file_id)
+    assert claimed is not None
+
+    (again,) = delete_command(claimed, "trace-sweep")
+
+    assert again.metadata.event_id == first.metadata.event_id
 
 
 def test_a_command_for_a_file_whose_delete_mark_was_undone_leaves_it_alone(
