@@ -126,15 +126,20 @@ class FaultInjector:
 
     def cancel_transaction(
         self,
-        reason: str,
-        *,
+        *reasons: str | None,
         times: int | None = 1,
         when: Callable[[Params], bool] = _always,
     ) -> Fault:
-        """`TransactWriteItems` cancelled, every item for `reason`."""
+        """`TransactWriteItems` cancelled, item by item for these reasons.
 
-        def reasons(params: Params) -> list[dict[str, str]]:
-            return [{"Code": reason} for _ in params["TransactItems"]]
+        With one reason, every item of the call gets it; otherwise the call's
+        items get them in order (None: that item was fine).
+        """
+
+        def per_item(params: Params) -> list[dict[str, str]]:
+            items = params["TransactItems"]
+            codes = list(reasons) * len(items) if len(reasons) == 1 else reasons
+            return [{"Code": code or "None"} for code in codes[: len(items)]]
 
         fault = self.fail(
             "dynamodb",
@@ -145,7 +150,7 @@ class FaultInjector:
             when=when,
         )
         # The reasons depend on the call's items: filled in as it is made.
-        fault.when = _filling(fault, when, reasons)
+        fault.when = _filling(fault, when, per_item)
         return fault
 
     def lose_answer(
