@@ -228,8 +228,10 @@ def _dead_letters(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m devstack dead-letters",
         description=(
-            "Show what waits in each consumer's dead-letter queue, and with "
-            "--redrive send it back to the consumer's queue."
+            "Show what waits in each consumer's dead-letter queue and in the "
+            "S3 handler's failures queue, and with --redrive send it back: "
+            "messages to their consumer's queue, failed S3 events to the S3 "
+            "handler."
         ),
     )
     parser.add_argument("--redrive", action="store_true")
@@ -237,17 +239,32 @@ def _dead_letters(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     state = read_state(args.state_file)
     sqs = Target(state["aws_endpoint_url"], state["region"]).client("sqs")
-    for consumer in ("delete", "change_feed"):
-        source, target = state[f"{consumer}_dlq_url"], state[f"{consumer}_queue_url"]
+    queues = [
+        (name, state[f"{name}_dlq_url"], state[f"{name}_queue_url"], _as_is)
+        for name in ("delete", "change_feed")
+    ]
+    queues.append(
+        (
+            "s3_failures",
+            state["s3_failures_queue_url"],
+            state["s3_events_queue_url"],
+            dead_letters.s3_event_of,
+        )
+    )
+    for name, source, target, body_of in queues:
         if args.redrive:
             moved = dead_letters.drain(sqs, source)
-            dead_letters.send_back(sqs, source, target, moved)
-            print(f"{consumer}: {len(moved)} message(s) sent back")
+            dead_letters.send_back(sqs, source, target, moved, body_of)
+            print(f"{name}: {len(moved)} message(s) sent back")
         else:
             for body in dead_letters.peek(sqs, source):
-                print(f"{consumer}: {body}")
-            print(f"{consumer}: {dead_letters.depth(sqs, source)} waiting")
+                print(f"{name}: {body}")
+            print(f"{name}: {dead_letters.depth(sqs, source)} waiting")
     return 0
+
+
+def _as_is(body: str) -> str:
+    return body
 
 
 def _provision(argv: list[str]) -> int:
