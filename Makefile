@@ -41,6 +41,12 @@ openapi: $(INSTALLED)
 smoke: $(INSTALLED)
 	$(PY) scripts/smoke.py $(FOLDER)
 
+## A bounded load run against a running `make dev`, then an audit:
+## make load LOAD_ARGS="--clients 4 --duration 10"
+.PHONY: load
+load: $(INSTALLED)
+	$(PY) scripts/load.py $(LOAD_ARGS)
+
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
 
