@@ -154,7 +154,7 @@ class ChangeRecorder:
                 )
                 raise
             logger.info(
-                "change recorded" if recorded else "change already recorded",
+                "change recorded" if recorded else "change left out",
                 extra={
                     "event_id": change.event_id,
                     "file_id": change.file_id,

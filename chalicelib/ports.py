@@ -180,8 +180,9 @@ class ChangeLog(Protocol):
     def record(self, change: Change) -> bool:
         """Append a change at the next position of its owner's feed.
 
-        False when a change with the same event id is already there: a
-        redelivered or replayed event changes nothing.
+        False when a change with the same event id is already there (a
+        redelivered or replayed event changes nothing), or a later change of
+        the same file (the feed never steps back in a file's history).
         """
 
     def read(self, owner: str, after: int, limit: int) -> ChangesPage:

@@ -3,10 +3,13 @@
 A user's feed is one partition: a head item holding the latest position,
 and one item per change keyed by its zero-padded position. A change is
 appended in one transaction that moves the head from n to n + 1, writes
-change n + 1 and writes a marker for the event's id. So positions have no
-gaps and are never reused, a reader never skips a change still being
-written, and the same event recorded twice (a redelivery, a replay) is
-refused by its marker.
+change n + 1, writes a marker for the event's id and raises the file's
+latest recorded sequence. So positions have no gaps and are never reused,
+a reader never skips a change still being written, the same event recorded
+twice (a redelivery, a replay) is refused by its marker, and a change that
+arrives after a later one of the same file (queues keep no order) is left
+out: a client that applies the feed in order never steps back in a file's
+history, such as a file created again after its deletion.
 """
 
 from __future__ import annotations
@@ -46,6 +49,14 @@ def _marker_sk(event_id: str) -> str:
     return f"EVENT#{event_id}"
 
 
+def _latest_sk(file_id: str) -> str:
+    return f"LATEST#{file_id}"
+
+
+# The items of an append, in the order of their cancellation reasons.
+_MARKER, _HEAD_ITEM, _CHANGE, _FILE = range(4)
+
+
 def _change_of(values: dict[str, Any]) -> Change:
     return Change(
         owner=values["owner"],
@@ -57,6 +68,20 @@ def _change_of(values: dict[str, Any]) -> Change:
         event_id=values["event_id"],
         position=int(values["position"]),
         previous_name=values.get("previous_name"),
+    )
+
+
+_CHECK_FAILED = "ConditionalCheckFailed"
+
+
+def _log_left_out(change: Change, duplicate: bool) -> None:
+    logger.info(
+        "change already recorded" if duplicate else "change older than the feed's",
+        extra={
+            "event_id": change.event_id,
+            "file_id": change.file_id,
+            "sequence": change.sequence,
+        },
     )
 
 
@@ -95,10 +120,14 @@ class DynamoDBChangeLog:
                 return True
             except self._client.exceptions.TransactionCanceledException as exc:
                 reasons = exc.response.get("CancellationReasons", [])
-                codes = [r.get("Code") for r in reasons]
-                if codes and codes[0] == "ConditionalCheckFailed":
+                failed = {
+                    i for i, r in enumerate(reasons) if r.get("Code") == _CHECK_FAILED
+                }
+                if failed & {_MARKER, _FILE}:
+                    _log_left_out(change, _MARKER in failed)
                     return False
-                if "ConditionalCheckFailed" not in codes:
+                if _HEAD_ITEM not in failed:
+                    codes = [r.get("Code") for r in reasons]
                     raise DependencyUnavailableError(
                         f"could not append to the change feed: {codes}"
                     ) from exc
@@ -163,6 +192,21 @@ class DynamoDBChangeLog:
                                 "expires_at": expires_at,
                                 "previous_name": change.previous_name,
                             }
+                        ),
+                    }
+                },
+                {
+                    # Never below a sequence already recorded for the file.
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": to_item({"pk": pk, "sk": _latest_sk(change.file_id)}),
+                        "UpdateExpression": "SET #seq = :seq, expires_at = :exp",
+                        "ConditionExpression": (
+                            "attribute_not_exists(#seq) OR #seq <= :seq"
+                        ),
+                        "ExpressionAttributeNames": {"#seq": "sequence"},
+                        "ExpressionAttributeValues": to_item(
+                            {":seq": change.sequence, ":exp": expires_at}
                         ),
                     }
                 },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -98,7 +99,11 @@ def test_changes_and_their_markers_expire_after_the_retention(
     items = dynamodb.scan(TableName=TABLE)["Items"]
 
     expiring = [i for i in items if i["sk"]["S"] != "HEAD"]
-    assert len(expiring) == 2
+    assert sorted(i["sk"]["S"].split("#")[0] for i in expiring) == [
+        "CHANGE",
+        "EVENT",
+        "LATEST",
+    ]
     assert {int(i["expires_at"]["N"]) for i in expiring} == {NOW + RETENTION_SECONDS}
 
 
@@ -123,3 +128,29 @@ def test_a_head_that_moved_meanwhile_is_retried(
 
     page = log.read(OWNER, after=0, limit=10)
     assert [c.event_id for c in page.changes] == ["racer", "mine"]
+
+
+def _of_file(event_id: str, kind: str, sequence: int) -> Change:
+    return replace(_change(event_id, sequence=sequence), kind=kind)  # type: ignore[arg-type]
+
+
+def test_a_change_older_than_one_recorded_for_its_file_is_left_out(
+    log: DynamoDBChangeLog,
+) -> None:
+    assert log.record(_of_file("deleted", "deleted", sequence=3)) is True
+
+    assert log.record(_of_file("created", "created", sequence=1)) is False
+
+    page = log.read(OWNER, after=0, limit=10)
+    assert [(c.kind, c.sequence, c.position) for c in page.changes] == [
+        ("deleted", 3, 1)
+    ]
+    assert log.head(OWNER) == 1
+
+
+def test_a_files_changes_in_order_are_all_recorded(log: DynamoDBChangeLog) -> None:
+    assert log.record(_of_file("created", "created", sequence=1)) is True
+    assert log.record(_of_file("deleted", "deleted", sequence=3)) is True
+
+    page = log.read(OWNER, after=0, limit=10)
+    assert [c.kind for c in page.changes] == ["created", "deleted"]
