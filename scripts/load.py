@@ -20,9 +20,10 @@ It exits non-zero when anything is off. It sends traffic only to loopback
 addresses (the API, the local AWS, the upload forms' URLs), refuses any
 other, and stops by itself. Needs requests and boto3.
 
-`chalice local` resets some connections when many are opened at once; a
-request whose connection was refused or reset before any answer is sent
-again, at most CONNECT_RETRIES times, and each such retry is counted.
+`chalice local` may reset a connection under load; a request whose
+connection was refused or reset before any answer is sent again, at most
+CONNECT_RETRIES times, and each such retry is counted. Creates carry an
+Idempotency-Key, so one sent again is never a second file.
 """
 
 from __future__ import annotations
@@ -268,6 +269,9 @@ class LoadClient:
             "POST",
             f"{self.stack.api_url}/files",
             json={"name": name, "size": size, "content_type": "text/plain"},
+            # The same key on every attempt: a create the app did see before
+            # its connection was reset answers the same file again.
+            headers={"Idempotency-Key": str(uuid.uuid4())},
         )
         if created.status_code != 201:
             return
