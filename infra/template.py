@@ -38,8 +38,10 @@ ALARM_PERIOD_SECONDS = 300
 STAGE_PATTERN = "^[a-z][a-z0-9-]{0,15}$"
 
 # Data that outlives any one version of the stack: a replacement or a stack
-# deletion leaves it in place (see docs/deployment.md).
-_KEEP = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+# deletion leaves it in place (see docs/deployment.md). A first create that
+# fails and rolls back has no data yet, so it cleans up after itself rather
+# than leaving names taken. UpdateReplacePolicy has no such value.
+_KEEP = {"DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain"}
 
 # S3's CORS rules as the API spells them, and as CloudFormation does.
 _CORS_KEYS = {

@@ -8,14 +8,22 @@ the template gives, as CloudFormation would through the service's API. So
 the rehearsal deploys the real template, and the deploy script reads real
 outputs and a real secret.
 
+moto also honours only `Retain` among the deletion policies (it added that
+one alone, getmoto/moto#6115): a resource marked `RetainExceptOnCreate`, as
+the stage's data is, would be deleted with its stack. `_retain_except_on_create`
+below makes a stack deletion keep it, as CloudFormation does once the stack
+has been created (every stack the rehearsal deletes was).
+
 They are loaded only by the rehearsal's own moto server
 (`python -m tests.infra.rehearsal_server`), never by the local stack.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from moto.cloudformation import parsing
@@ -250,6 +258,30 @@ class Alarm(_Filled, CloudFormationModel):
     def delete(self, account_id: str, region_name: str) -> None:
         cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_id])
 
+
+def _retain_except_on_create(
+    delete: Callable[[parsing.ResourceMap], None],
+) -> Callable[[parsing.ResourceMap], None]:
+    """A stack deletion that keeps `RetainExceptOnCreate` resources too.
+
+    LIMITATION: moto 5.2 deletes a `RetainExceptOnCreate` resource with its
+    stack; closing it needs moto to read that policy (its
+    `ResourceMap.delete` compares the policy with `Retain` only).
+    """
+
+    @functools.wraps(delete)
+    def keeping(resource_map: parsing.ResourceMap) -> None:
+        for resource in resource_map._resource_json_map.values():
+            if resource.get("DeletionPolicy") == "RetainExceptOnCreate":
+                resource["DeletionPolicy"] = "Retain"
+        delete(resource_map)
+
+    return keeping
+
+
+parsing.ResourceMap.delete = _retain_except_on_create(  # type: ignore[method-assign]
+    parsing.ResourceMap.delete
+)
 
 # moto lists its models once; list them again with these.
 for cached in (

@@ -105,13 +105,23 @@ def test_the_table_recovers_to_any_point_and_expires_old_changes(
 
 
 @pytest.mark.parametrize("logical_id", [BUCKET, TABLE, USER_POOL])
-def test_data_survives_a_replacement_and_the_stacks_deletion(
+def test_data_survives_a_replacement_and_the_stacks_deletion_but_not_a_failed_create(
     template: Json, logical_id: str
 ) -> None:
     resource = template["Resources"][logical_id]
 
-    assert resource["DeletionPolicy"] == "Retain"
+    assert resource["DeletionPolicy"] == "RetainExceptOnCreate"
     assert resource["UpdateReplacePolicy"] == "Retain"
+
+
+def test_nothing_but_the_stages_data_outlives_the_stack(template: Json) -> None:
+    kept = {
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if "DeletionPolicy" in resource or "UpdateReplacePolicy" in resource
+    }
+
+    assert kept == {BUCKET, TABLE, USER_POOL}
 
 
 def test_every_subscription_has_a_consumer_and_every_consumer_a_subscription() -> None:
