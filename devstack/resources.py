@@ -76,7 +76,7 @@ BUCKET_SENDS_TO_EVENTBRIDGE = True
 USER_POOL_ARGS: dict[str, Any] = {
     "Policies": {
         "PasswordPolicy": {
-            "MinimumLength": 8,
+            "MinimumLength": 12,
             "RequireUppercase": True,
             "RequireLowercase": True,
             "RequireNumbers": True,
@@ -86,10 +86,24 @@ USER_POOL_ARGS: dict[str, Any] = {
     },
     "AutoVerifiedAttributes": ["email"],
     "UsernameConfiguration": {"CaseSensitive": False},
+    # Only an administrator creates users; a deployed stage may open sign-up
+    # (its `self_sign_up` setting, see docs/deployment.md).
+    "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
 }
 APP_CLIENT_ARGS: dict[str, Any] = {
     "GenerateSecret": False,
     "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    # A failed sign-in or reset says nothing of whether the user exists.
+    "PreventUserExistenceErrors": "ENABLED",
+    "EnableTokenRevocation": True,
+    "AccessTokenValidity": 60,
+    "IdTokenValidity": 60,
+    "RefreshTokenValidity": 30,
+    "TokenValidityUnits": {
+        "AccessToken": "minutes",
+        "IdToken": "minutes",
+        "RefreshToken": "days",
+    },
 }
 
 
@@ -98,7 +112,7 @@ class DemoUser:
     """A user every local stack has, documented in the banner and stack.json."""
 
     username: str = "demo"
-    # Meets Cognito's default policy: upper, lower, digit, symbol, 8+ long.
+    # Meets USER_POOL_ARGS' policy: upper, lower, digit, symbol, 12+ long.
     password: str = "Demo-password-1"  # noqa: S105 - documented, local only
     email: str = "demo@example.com"
 

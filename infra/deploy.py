@@ -61,6 +61,8 @@ from infra.stages import (
     CONSUMERS,
     ROOT,
     S3_HANDLER,
+    SETTINGS_KEY,
+    DeploySettings,
     fill,
     load_deployed_stage,
     stack_name,
@@ -139,8 +141,10 @@ def stack_parameters(
     stage: StageConfig, options: Options, exists: bool
 ) -> list[dict[str, Any]]:
     """The stack's parameters; optional ones keep their value when not given."""
+    settings = DeploySettings.of(stage)
     given: dict[str, str | None] = {
         "Stage": stage.stage,
+        "SelfSignUp": "true" if settings.self_sign_up else "false",
         "AllowedOrigins": options.allowed_origins,
         "AlarmTopicArn": options.alarm_topic_arn,
     }
@@ -245,10 +249,12 @@ def build_project(
 ) -> Path:
     """The project as `chalice deploy` sees it; its directory."""
     project = options.work_dir / stage.stage
-    only_this_stage = {
-        **stage.raw,
-        "stages": {stage.stage: stage.raw["stages"][stage.stage]},
+    chalice_settings = {
+        key: value
+        for key, value in stage.raw["stages"][stage.stage].items()
+        if key != SETTINGS_KEY
     }
+    only_this_stage = {**stage.raw, "stages": {stage.stage: chalice_settings}}
     sync_overlay(replace(stage, env={**stage.env, **env}, raw=only_this_stage), project)
     chalice_dir = project / ".chalice"
     for name in policy_files(stage):

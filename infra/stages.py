@@ -10,12 +10,15 @@ fills in, so no account id is ever committed.
 A stage's Lambda settings (memory, timeout, policy file) live in
 `.chalice/config.json`, read here through the local stack's own reader: the
 consumers' queue visibility timeouts are derived from the same timeouts.
+What only the deploy reads (`DeploySettings`) sits beside them, in the
+stage's `deploy` object.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from devstack.config import StageConfig, load_stage
 from devstack.resources import VISIBILITY_TIMEOUT_FACTOR, StackNames
@@ -60,6 +63,47 @@ FUNCTIONS = (
     SWEEPER,
     OBJECT_DELETED_HANDLER,
 )
+
+
+# The stage's own object in `.chalice/config.json` that only the deploy reads.
+SETTINGS_KEY = "deploy"
+
+
+class SettingsError(ValueError):
+    """A stage's deploy settings are not ones the deploy can act on."""
+
+
+@dataclass(frozen=True)
+class DeploySettings:
+    """What a stage decides about its deployment, beside Chalice's settings.
+
+    Chalice ignores keys of the config it does not know, and the deploy
+    leaves this one out of the project Chalice deploys anyway.
+    """
+
+    # Anyone may create an account with the app client; off, only an
+    # administrator creates users.
+    self_sign_up: bool = False
+
+    @classmethod
+    def of(cls, stage: StageConfig) -> DeploySettings:
+        given: dict[str, Any] = stage.raw["stages"][stage.stage].get(SETTINGS_KEY, {})
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise SettingsError(
+                f"stage {stage.stage}: unknown deploy setting {', '.join(unknown)} "
+                f"(known: {', '.join(known)})"
+            )
+        for name, value in given.items():
+            wanted = type(getattr(cls(), name))
+            # bool is an int in Python: compare types exactly.
+            if type(value) is not wanted:
+                raise SettingsError(
+                    f"stage {stage.stage}: deploy setting {name} must be a "
+                    f"{'boolean' if wanted is bool else 'number'}, not {value!r}"
+                )
+        return cls(**given)
 
 
 def stack_names(app: str, stage: str, account: str, region: str) -> StackNames:

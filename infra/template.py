@@ -77,6 +77,7 @@ USER_POOL_CLIENT = "UserPoolClient"
 CURSOR_SECRET = "CursorSecret"  # noqa: S105 - a logical id, not a secret
 UPLOAD_FAILURES_QUEUE = "UploadFailuresQueue"
 HAS_ALARM_TOPIC = "HasAlarmTopic"
+SELF_SIGN_UP = "SelfSignUpAllowed"
 
 
 def queue_id(consumer: Consumer) -> str:
@@ -192,6 +193,12 @@ def parameters() -> Json:
             "Default": "",
             "Description": "An SNS topic told when a failure is parked (optional)",
         },
+        "SelfSignUp": {
+            "Type": "String",
+            "AllowedValues": ["false", "true"],
+            "Default": "false",
+            "Description": "Whether anyone may sign up (the stage's self_sign_up)",
+        },
     }
     for consumer in CONSUMERS:
         params[visibility_parameter(consumer)] = {
@@ -208,7 +215,10 @@ def parameters() -> Json:
 
 
 def conditions() -> Json:
-    return {HAS_ALARM_TOPIC: {"Fn::Not": [{"Fn::Equals": [ref("AlarmTopicArn"), ""]}]}}
+    return {
+        HAS_ALARM_TOPIC: {"Fn::Not": [{"Fn::Equals": [ref("AlarmTopicArn"), ""]}]},
+        SELF_SIGN_UP: {"Fn::Equals": [ref("SelfSignUp"), "true"]},
+    }
 
 
 # --- resources ---------------------------------------------------------------
@@ -423,6 +433,11 @@ def dead_letter_alarm(queue: str, description: str) -> Json:
 
 def cognito(names: StackNames) -> Json:
     pool = {"UserPoolName": sub(names.user_pool), **resources.USER_POOL_ARGS}
+    # The local stack's pool is closed; a deployed stage says for itself.
+    pool["AdminCreateUserConfig"] = {
+        **pool["AdminCreateUserConfig"],
+        "AllowAdminCreateUserOnly": {"Fn::If": [SELF_SIGN_UP, False, True]},
+    }
     client = {
         "ClientName": sub(names.app_client),
         "UserPoolId": ref(USER_POOL),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from devstack import resources
-from devstack.config import load_stage
+from devstack.config import StageConfig, load_stage
 from infra.deploy import (
     DeployError,
     Options,
@@ -31,7 +32,10 @@ from infra.stages import (
     FUNCTIONS,
     REGION,
     ROOT,
+    SETTINGS_KEY,
     STAGE,
+    DeploySettings,
+    SettingsError,
     load_deployed_stage,
     policy_file,
     visibility_timeout,
@@ -143,6 +147,57 @@ def test_an_update_keeps_the_origins_and_alarm_topic_it_is_not_given() -> None:
         "UsePreviousValue": True,
     }
     assert passed["Stage"]["ParameterValue"] == "prod"
+
+
+def _with_settings(stage: str, **settings: Any) -> StageConfig:
+    config = load_deployed_stage(stage)
+    raw = json.loads(json.dumps(config.raw))
+    raw["stages"][stage][SETTINGS_KEY] = settings
+    return replace(config, raw=raw)
+
+
+def _passed(config: StageConfig) -> dict[str, str]:
+    options = Options(config.stage, Target("eu-west-1"))
+    return {
+        p["ParameterKey"]: p["ParameterValue"]
+        for p in stack_parameters(config, options, exists=False)
+    }
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_sign_up_is_closed_unless_a_stage_opens_it(stage: str) -> None:
+    closed = _passed(load_deployed_stage(stage))
+    opened = _passed(_with_settings(stage, self_sign_up=True))
+
+    assert closed["SelfSignUp"] == "false"
+    assert opened["SelfSignUp"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("settings", "complaint"),
+    [
+        ({"self_signup": True}, "unknown deploy setting self_signup"),
+        ({"self_sign_up": "yes"}, "self_sign_up must be a boolean"),
+    ],
+)
+def test_a_stage_setting_the_deploy_cannot_act_on_stops_it(
+    settings: dict[str, Any], complaint: str
+) -> None:
+    config = _with_settings("dev", **settings)
+
+    with pytest.raises(SettingsError, match=complaint):
+        DeploySettings.of(config)
+
+
+def test_chalice_never_sees_the_deploy_settings(
+    tmp_path: Path, project_env: dict[str, str]
+) -> None:
+    project = _build(tmp_path, project_env)
+
+    config = json.loads((project / ".chalice" / "config.json").read_text())
+
+    assert SETTINGS_KEY in load_deployed_stage("dev").raw["stages"]["dev"]
+    assert SETTINGS_KEY not in config["stages"]["dev"]
 
 
 def test_the_apps_settings_come_from_the_stacks_outputs() -> None:

@@ -341,7 +341,9 @@ def test_the_user_pool_and_its_client_are_the_ones_the_app_trusts(
 
     assert pool["Name"] == rehearsal.names.user_pool
     assert rehearsal.outputs["UserPoolArn"] == pool["Arn"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
     assert "ClientSecret" not in client
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert set(client["ExplicitAuthFlows"]) == {
         "ALLOW_USER_PASSWORD_AUTH",
         "ALLOW_REFRESH_TOKEN_AUTH",

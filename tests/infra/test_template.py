@@ -23,6 +23,7 @@ from infra.generate import TEMPLATE_FILE, stale_files
 from infra.stages import CONSUMERS, ROOT, fill, placeholder_names, stack_names
 from infra.template import (
     BUCKET,
+    SELF_SIGN_UP,
     TABLE,
     TTL_ATTRIBUTE,
     USER_POOL,
@@ -274,11 +275,56 @@ def test_the_user_pool_and_client_take_the_local_stacks_arguments(
     client = template["Resources"][USER_POOL_CLIENT]["Properties"]
 
     for key, value in resources.USER_POOL_ARGS.items():
-        assert pool[key] == value
+        if key != "AdminCreateUserConfig":  # the stage's to decide, below
+            assert pool[key] == value
     for key, value in resources.APP_CLIENT_ARGS.items():
         assert client[key] == value
     assert client["GenerateSecret"] is False
     assert client["UserPoolId"] == {"Ref": USER_POOL}
+
+
+def test_only_an_administrator_creates_users_unless_the_stage_opens_sign_up(
+    template: Json,
+) -> None:
+    pool = template["Resources"][USER_POOL]["Properties"]
+    (condition,) = template["Conditions"][SELF_SIGN_UP]["Fn::Equals"][1:]
+
+    only_admin = pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"]
+
+    assert only_admin == {"Fn::If": [SELF_SIGN_UP, False, True]}
+    assert condition == "true"
+    assert template["Parameters"]["SelfSignUp"]["Default"] == "false"
+    local = resources.USER_POOL_ARGS["AdminCreateUserConfig"]
+    assert local == {"AllowAdminCreateUserOnly": True}
+
+
+def test_sign_in_never_tells_whether_a_user_exists_and_tokens_expire_as_said(
+    template: Json,
+) -> None:
+    client = template["Resources"][USER_POOL_CLIENT]["Properties"]
+    policy = template["Resources"][USER_POOL]["Properties"]["Policies"]
+
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert client["EnableTokenRevocation"] is True
+    assert (client["IdTokenValidity"], client["AccessTokenValidity"]) == (60, 60)
+    assert client["RefreshTokenValidity"] == 30
+    assert client["TokenValidityUnits"] == {
+        "AccessToken": "minutes",
+        "IdToken": "minutes",
+        "RefreshToken": "days",
+    }
+    assert policy["PasswordPolicy"]["MinimumLength"] >= 12
+
+
+def test_the_demo_user_meets_the_password_policy() -> None:
+    policy = resources.USER_POOL_ARGS["Policies"]["PasswordPolicy"]
+    password = resources.DEMO_USER.password
+
+    assert len(password) >= policy["MinimumLength"]
+    assert re.search("[A-Z]", password)
+    assert re.search("[a-z]", password)
+    assert re.search("[0-9]", password)
+    assert re.search(r"[^A-Za-z0-9]", password)
 
 
 def test_the_cursor_secret_is_generated_by_aws_not_written_down(
