@@ -8,6 +8,7 @@ points every client at the local AWS.
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 import boto3
@@ -20,7 +21,23 @@ _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
 )
 # Presigned POST forms and URLs are only signed with SigV4 in every region.
-_SERVICE_CONFIG = {"s3": _CONFIG.merge(Config(signature_version="s3v4"))}
+_S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4"))
+# On AWS, S3 URLs name the bucket's own region (bucket.s3.<region>.amazonaws
+# .com). botocore's default names the global endpoint, which redirects a
+# bucket outside us-east-1 for its first hours, and a browser's CORS upload
+# or download does not follow that redirect.
+_S3_ON_AWS_CONFIG = _S3_CONFIG.merge(Config(s3={"addressing_style": "virtual"}))
+# Where boto3 learns of another endpoint (the local stack's moto), which
+# serves buckets by path, not by host name.
+_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+
+
+def _config(service: str) -> Config:
+    if service != "s3":
+        return _CONFIG
+    if any(os.environ.get(name) for name in _ENDPOINT_VARIABLES):
+        return _S3_CONFIG
+    return _S3_ON_AWS_CONFIG
 
 
 @functools.cache
@@ -30,7 +47,8 @@ def _session() -> boto3.session.Session:
 
 @functools.cache
 def client(service: str) -> Any:
-    return _session().client(service, config=_SERVICE_CONFIG.get(service, _CONFIG))
+    # The session's region is the function's: Lambda sets AWS_DEFAULT_REGION.
+    return _session().client(service, config=_config(service))
 
 
 def reset() -> None:
