@@ -63,6 +63,7 @@ from infra.stages import (
     S3_HANDLER,
     SETTINGS_KEY,
     DeploySettings,
+    cors_origin,
     fill,
     load_deployed_stage,
     stack_name,
@@ -128,7 +129,6 @@ class Options:
     target: Target
     work_dir: Path = WORK_DIR
     state_dir: Path = STATE_DIR
-    allowed_origins: str | None = None
     alarm_topic_arn: str | None = None
     skip_rest_api: bool = False
     with_requirements: bool = True
@@ -145,7 +145,8 @@ def stack_parameters(
     given: dict[str, str | None] = {
         "Stage": stage.stage,
         "SelfSignUp": "true" if settings.self_sign_up else "false",
-        "AllowedOrigins": options.allowed_origins,
+        # The API's origin, read by the app from the same variable.
+        "AllowedOrigins": cors_origin(stage),
         "AlarmTopicArn": options.alarm_topic_arn,
     }
     for consumer in CONSUMERS:
@@ -351,7 +352,10 @@ def finish(
         log.info("      gateway responses of API %s", rest_api["rest_api_id"])
         api_stage = stage.raw["stages"][stage.stage].get("api_gateway_stage", "api")
         gateway_responses.apply(
-            options.target.client("apigateway"), rest_api["rest_api_id"], api_stage
+            options.target.client("apigateway"),
+            rest_api["rest_api_id"],
+            api_stage,
+            cors_origin(stage),
         )
     elif not options.skip_rest_api:
         raise DeployError("chalice deployed no REST API")
@@ -469,7 +473,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--endpoint-url", help="another AWS, for rehearsals")
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR)
     parser.add_argument("--work-dir", type=Path, default=WORK_DIR)
-    parser.add_argument("--allowed-origins", help="web origins, comma-separated")
     parser.add_argument("--alarm-topic-arn", help="an SNS topic for the alarms")
     parser.add_argument("--skip-rest-api", action="store_true")
     parser.add_argument("--without-requirements", action="store_true")
@@ -495,7 +498,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         target=Target(region=region, endpoint_url=endpoint),
         work_dir=args.work_dir,
         state_dir=args.state_dir,
-        allowed_origins=args.allowed_origins,
         alarm_topic_arn=args.alarm_topic_arn,
         skip_rest_api=args.skip_rest_api,
         with_requirements=not args.without_requirements,

@@ -21,6 +21,7 @@ from typing import Any
 from chalicelib.web import CORS
 
 MESSAGE = "$context.error.messageString"
+ALLOW_ORIGIN = "Access-Control-Allow-Origin"
 
 
 @dataclass(frozen=True)
@@ -49,20 +50,27 @@ GATEWAY_RESPONSES = (
 )
 
 
-def cors_parameters() -> dict[str, str]:
-    """The routes' own CORS headers, as gateway response parameters."""
+def cors_parameters(origin: str) -> dict[str, str]:
+    """The routes' own CORS headers, as gateway response parameters.
+
+    The routes read their origin from the stage's environment when Lambda
+    imports the app; this process has another, so the stage's is passed in.
+    """
+    headers = {**CORS.get_access_control_headers(), ALLOW_ORIGIN: origin}
     return {
         f"gatewayresponse.header.{name}": f"'{value}'"
-        for name, value in CORS.get_access_control_headers().items()
+        for name, value in headers.items()
     }
 
 
-def put_arguments(response: GatewayResponse, rest_api_id: str) -> dict[str, Any]:
+def put_arguments(
+    response: GatewayResponse, rest_api_id: str, origin: str
+) -> dict[str, Any]:
     """Keyword arguments of API Gateway's PutGatewayResponse for `response`."""
     arguments: dict[str, Any] = {
         "restApiId": rest_api_id,
         "responseType": response.response_type,
-        "responseParameters": cors_parameters(),
+        "responseParameters": cors_parameters(origin),
         "responseTemplates": {"application/json": response.template()},
     }
     if response.status is not None:
@@ -75,10 +83,10 @@ def sample_body(response: GatewayResponse, message: str = "a message") -> Any:
     return json.loads(response.template().replace(MESSAGE, json.dumps(message)))
 
 
-def apply(apigateway: Any, rest_api_id: str, stage: str) -> None:
+def apply(apigateway: Any, rest_api_id: str, stage: str, origin: str) -> None:
     """Put every gateway response, then redeploy the stage to publish them."""
     for response in GATEWAY_RESPONSES:
-        apigateway.put_gateway_response(**put_arguments(response, rest_api_id))
+        apigateway.put_gateway_response(**put_arguments(response, rest_api_id, origin))
     apigateway.create_deployment(
         restApiId=rest_api_id,
         stageName=stage,

@@ -16,10 +16,12 @@ stage's `deploy` object.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from chalicelib.web import CORS_ORIGIN_VARIABLE
 from devstack.config import StageConfig, load_stage
 from devstack.resources import VISIBILITY_TIMEOUT_FACTOR, StackNames
 
@@ -104,6 +106,23 @@ class DeploySettings:
                     f"{'boolean' if wanted is bool else 'number'}, not {value!r}"
                 )
         return cls(**given)
+
+
+# One origin (a browser's Origin header: scheme, host, port; no path), or
+# any. API Gateway answers with one Access-Control-Allow-Origin, so the API
+# cannot take a list.
+_ORIGIN = re.compile(r"\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def cors_origin(stage: StageConfig) -> str:
+    """The web origin the stage's API and bucket answer browsers from."""
+    origin = stage.env.get(CORS_ORIGIN_VARIABLE, "*")
+    if not _ORIGIN.fullmatch(origin):
+        raise SettingsError(
+            f"stage {stage.stage}: {CORS_ORIGIN_VARIABLE} must be * or one origin "
+            f"such as https://files.example.com, not {origin!r}"
+        )
+    return origin
 
 
 def stack_names(app: str, stage: str, account: str, region: str) -> StackNames:

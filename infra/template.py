@@ -186,7 +186,10 @@ def parameters() -> Json:
         "AllowedOrigins": {
             "Type": "CommaDelimitedList",
             "Default": "*",
-            "Description": "Web origins that may upload and download in a browser",
+            "Description": (
+                "Web origins that may upload and download in a browser "
+                "(the deploy passes the stage's CORS_ALLOW_ORIGIN)"
+            ),
         },
         "AlarmTopicArn": {
             "Type": "String",

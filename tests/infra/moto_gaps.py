@@ -6,7 +6,9 @@ skips them, and refuses a stack whose outputs read an attribute of one. The
 models below create each through moto's own backend, with the properties
 the template gives, as CloudFormation would through the service's API. So
 the rehearsal deploys the real template, and the deploy script reads real
-outputs and a real secret.
+outputs and a real secret. Its bucket model reads only encryption and tags;
+`_bucket_settings` below also gives a new bucket its CORS rules and
+versioning.
 
 moto also honours only `Retain` among the deletion policies (it added that
 one alone, getmoto/moto#6115): a resource marked `RetainExceptOnCreate`, as
@@ -30,7 +32,7 @@ from moto.cloudformation import parsing
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.core.common_models import CloudFormationModel
-from moto.s3.models import s3_backends
+from moto.s3.models import FakeBucket, s3_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.sqs.models import sqs_backends
 
@@ -257,6 +259,54 @@ class Alarm(_Filled, CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_id])
+
+
+# S3's CORS rules as CloudFormation spells them, and as moto's backend does.
+_CORS_KEYS = {
+    "Id": "ID",
+    "AllowedHeaders": "AllowedHeader",
+    "AllowedMethods": "AllowedMethod",
+    "AllowedOrigins": "AllowedOrigin",
+    "ExposedHeaders": "ExposeHeader",
+}
+
+
+def _bucket_settings(create: Callable[..., FakeBucket]) -> Any:
+    """moto's bucket model, also applying CORS rules and versioning."""
+
+    @functools.wraps(create)
+    def creating(
+        cls: type[FakeBucket],
+        resource_name: str,
+        cloudformation_json: Json,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> FakeBucket:
+        bucket = create(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        properties = cloudformation_json.get("Properties", {})
+        rules = properties.get("CorsConfiguration", {}).get("CorsRules", [])
+        if rules:
+            bucket.set_cors([_api_cors_rule(rule) for rule in rules])
+        if "VersioningConfiguration" in properties:
+            bucket.versioning_status = properties["VersioningConfiguration"]["Status"]
+        return bucket
+
+    return classmethod(creating)
+
+
+def _api_cors_rule(rule: Json) -> Json:
+    converted = {_CORS_KEYS[k]: v for k, v in rule.items() if k in _CORS_KEYS}
+    if "MaxAge" in rule:
+        converted["MaxAgeSeconds"] = str(rule["MaxAge"])
+    return converted
+
+
+FakeBucket.create_from_cloudformation_json = _bucket_settings(  # type: ignore[method-assign]
+    FakeBucket.create_from_cloudformation_json
+)
 
 
 def _retain_except_on_create(

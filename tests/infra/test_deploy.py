@@ -13,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib.web import CORS_ORIGIN_VARIABLE
 from devstack import resources
 from devstack.config import StageConfig, load_stage
 from infra.deploy import (
@@ -36,6 +37,7 @@ from infra.stages import (
     STAGE,
     DeploySettings,
     SettingsError,
+    cors_origin,
     load_deployed_stage,
     policy_file,
     visibility_timeout,
@@ -135,18 +137,56 @@ def test_a_new_stack_gets_every_parameter_spelled_out() -> None:
     assert {"ParameterKey": "AllowedOrigins", "ParameterValue": "*"} in passed
 
 
-def test_an_update_keeps_the_origins_and_alarm_topic_it_is_not_given() -> None:
+def test_an_update_keeps_the_alarm_topic_it_is_not_given() -> None:
     config = load_deployed_stage("prod")
-    options = Options("prod", Target("eu-west-1"), allowed_origins="https://a.b")
+    options = Options("prod", Target("eu-west-1"))
 
     passed = {p["ParameterKey"]: p for p in stack_parameters(config, options, True)}
 
-    assert passed["AllowedOrigins"]["ParameterValue"] == "https://a.b"
     assert passed["AlarmTopicArn"] == {
         "ParameterKey": "AlarmTopicArn",
         "UsePreviousValue": True,
     }
     assert passed["Stage"]["ParameterValue"] == "prod"
+
+
+def _with_origin(stage: str, origin: str) -> StageConfig:
+    config = load_deployed_stage(stage)
+    return replace(config, env={**config.env, CORS_ORIGIN_VARIABLE: origin})
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_the_bucket_answers_browsers_from_the_apis_own_origin(stage: str) -> None:
+    config = _with_origin(stage, "https://files.example.com")
+    options = Options(stage, Target("eu-west-1"))
+
+    passed = {p["ParameterKey"]: p for p in stack_parameters(config, options, True)}
+
+    assert passed["AllowedOrigins"] == {
+        "ParameterKey": "AllowedOrigins",
+        "ParameterValue": "https://files.example.com",
+    }
+
+
+@pytest.mark.parametrize("stage", DEPLOYED_STAGES)
+def test_a_stage_names_its_origin_in_its_settings(stage: str) -> None:
+    config = load_deployed_stage(stage)
+
+    assert cors_origin(config) == config.env[CORS_ORIGIN_VARIABLE]
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://a.example.com,https://b.example.com",
+        "https://files.example.com/",
+        "files.example.com",
+        "",
+    ],
+)
+def test_an_origin_the_api_cannot_answer_with_stops_the_deploy(origin: str) -> None:
+    with pytest.raises(SettingsError, match=CORS_ORIGIN_VARIABLE):
+        cors_origin(_with_origin("dev", origin))
 
 
 def _with_settings(stage: str, **settings: Any) -> StageConfig:
@@ -249,6 +289,10 @@ def test_the_project_carries_the_stacks_values_as_the_stages_variables(
     env = config["stages"]["dev"]["environment_variables"]
     assert {k: env[k] for k in project_env} == project_env
     assert env["AUTH_MODE"] == "gateway"
+    assert (
+        env[CORS_ORIGIN_VARIABLE]
+        == load_deployed_stage("dev").env[CORS_ORIGIN_VARIABLE]
+    )
 
 
 def test_the_projects_policies_name_the_stage_account_and_region(

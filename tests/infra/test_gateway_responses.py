@@ -78,7 +78,7 @@ def test_a_path_no_route_has_answers_404_not_403() -> None:
 def test_every_response_carries_the_routes_own_cors_headers() -> None:
     expected = CORS.get_access_control_headers()
 
-    parameters = cors_parameters()
+    parameters = cors_parameters("*")
 
     assert parameters == {
         f"gatewayresponse.header.{name}": f"'{value}'"
@@ -93,6 +93,14 @@ def test_every_response_carries_the_routes_own_cors_headers() -> None:
     )
 
 
+def test_a_response_names_the_stages_origin_not_this_processs() -> None:
+    parameters = cors_parameters("https://files.example.com")
+
+    origin = parameters["gatewayresponse.header.Access-Control-Allow-Origin"]
+
+    assert origin == "'https://files.example.com'"
+
+
 @pytest.mark.parametrize("response", GATEWAY_RESPONSES, ids=_type)
 def test_the_put_arguments_are_what_api_gateway_accepts(
     response: GatewayResponse,
@@ -100,4 +108,4 @@ def test_the_put_arguments_are_what_api_gateway_accepts(
     model = botocore.session.get_session().get_service_model("apigateway")
     shape = model.operation_model("PutGatewayResponse").input_shape
 
-    validate_parameters(put_arguments(response, "abc123"), shape)
+    validate_parameters(put_arguments(response, "abc123", "*"), shape)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib.tracing import TRACE_HEADER
+from chalicelib.web import CORS_ORIGIN_VARIABLE
 from infra.deploy import Options, Target, app_environment, build_project
 from infra.stages import (
     CONSUMERS,
@@ -36,6 +38,7 @@ ACCOUNT = "210987654321"
 POOL_ARN = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_Pool1"
 # The API's own description is public by design: clients read it to sign in.
 PUBLIC_ROUTES = {("/openapi.json", "get")}
+ORIGIN = "https://files.example.com"
 
 Json = dict[str, Any]
 
@@ -57,7 +60,11 @@ def terraform(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> 
         state_dir=workdir / "deployed",
         with_requirements=False,
     )
-    project = build_project(load_deployed_stage(STAGE), env, ACCOUNT, options)
+    # A stage with an origin of its own: Chalice writes the preflights' from
+    # the app, imported with the stage's variables.
+    stage = load_deployed_stage(STAGE)
+    stage = replace(stage, env={**stage.env, CORS_ORIGIN_VARIABLE: ORIGIN})
+    project = build_project(stage, env, ACCOUNT, options)
     out = workdir / "terraform"
     with stand_in_credentials():
         packaged = subprocess.run(
@@ -122,7 +129,7 @@ def test_every_route_but_the_public_ones_carries_the_cognito_authorizer(
     assert authorizer["name"] == "Authorization"
 
 
-def test_every_route_answers_cors_preflights_with_the_trace_header(
+def test_every_route_answers_cors_preflights_from_the_stages_origin(
     swagger: Json,
 ) -> None:
     for path, methods in swagger["paths"].items():
@@ -136,7 +143,8 @@ def test_every_route_answers_cors_preflights_with_the_trace_header(
             TRACE_HEADER
             in headers["method.response.header.Access-Control-Expose-Headers"]
         ), path
-        assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
+        origin = headers["method.response.header.Access-Control-Allow-Origin"]
+        assert origin == f"'{ORIGIN}'", path
 
 
 @pytest.mark.parametrize("consumer", CONSUMERS, ids=lambda c: c.subscription)

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from chalicelib.web import CORS_ORIGIN_VARIABLE
 from devstack import resources
 from devstack.config import StageConfig
 from devstack.resources import StackNames
@@ -31,6 +32,7 @@ from infra.stages import (
     FUNCTIONS,
     ROOT,
     S3_HANDLER,
+    cors_origin,
     fill,
     function_name,
     load_deployed_stage,
@@ -134,6 +136,7 @@ def test_every_function_reads_the_stacks_names_and_its_generated_secret(
         assert env[variable] == rehearsal.outputs[output]
     assert env["CURSOR_SECRET"] == secret["SecretString"]
     assert env["AUTH_MODE"] == "gateway"
+    assert env[CORS_ORIGIN_VARIABLE] == cors_origin(rehearsal.stage)
     assert "AWS_ENDPOINT_URL" not in env
 
 
@@ -257,6 +260,17 @@ def test_the_bucket_tells_the_s3_handler_of_every_created_object(
     assert configuration["Events"] == ["s3:ObjectCreated:*"]
 
 
+def test_the_bucket_lets_browsers_in_from_the_stages_origin_only(
+    rehearsal: Rehearsal,
+) -> None:
+    (rule,) = rehearsal.client("s3").get_bucket_cors(Bucket=rehearsal.names.bucket)[
+        "CORSRules"
+    ]
+
+    assert rule["AllowedOrigins"] == [cors_origin(rehearsal.stage)]
+    assert set(rule["AllowedMethods"]) == {"GET", "POST", "PUT", "HEAD"}
+
+
 def test_the_bucket_refuses_requests_without_tls(rehearsal: Rehearsal) -> None:
     s3 = rehearsal.client("s3")
     assert rehearsal.target.endpoint_url
@@ -356,7 +370,7 @@ def test_gateway_responses_are_put_on_the_rest_api_and_published(
     apigateway = rehearsal.client("apigateway")
     api_id = _rest_api_with_one_route(apigateway)
 
-    gateway_responses.apply(apigateway, api_id, "api")
+    gateway_responses.apply(apigateway, api_id, "api", "https://files.example.com")
 
     put = {
         r["responseType"]: r
@@ -365,7 +379,9 @@ def test_gateway_responses_are_put_on_the_rest_api_and_published(
     for response in gateway_responses.GATEWAY_RESPONSES:
         got = put[response.response_type]
         assert got["responseTemplates"] == {"application/json": response.template()}
-        assert got["responseParameters"] == gateway_responses.cors_parameters()
+        assert got["responseParameters"] == gateway_responses.cors_parameters(
+            "https://files.example.com"
+        )
     assert apigateway.get_deployments(restApiId=api_id)["items"]
 
 
