@@ -57,6 +57,7 @@ from devstack.config import StageConfig
 from devstack.overlay import sync_overlay
 from infra import gateway_responses
 from infra.generate import TEMPLATE_FILE
+from infra.log_groups import delete_logs, keep_logs
 from infra.stages import (
     CONSUMERS,
     ROOT,
@@ -377,8 +378,16 @@ def deploy(options: Options) -> dict[str, dict[str, Any]]:
     outputs = stack_outputs(cfn, name)
     secret = read_cursor_secret(target.client("secretsmanager"), outputs)
     env = app_environment(outputs, secret)
-    log.info("[3/5] building the project in %s", options.work_dir / stage.stage)
-    project = build_project(stage, env, account_id(target), options)
+    account = account_id(target)
+    settings = DeploySettings.of(stage)
+    log.info(
+        "[3/5] log groups (kept %d days), the project in %s",
+        settings.log_retention_days,
+        options.work_dir / stage.stage,
+    )
+    names = stack_names(stage.app_name, stage.stage, account, target.region)
+    keep_logs(target.client("logs"), names, settings.log_retention_days)
+    project = build_project(stage, env, account, options)
     log.info("[4/5] chalice deploy --stage %s", stage.stage)
     run_chalice(project, target, "deploy", "--stage", stage.stage)
     deployed = finish(stage, outputs, options)
@@ -418,6 +427,8 @@ def destroy(options: Options, keep_data: bool, delete_data: bool) -> None:
         env = {v: outputs.get(k, "deleted") for k, v in output_variables().items()}
         project = build_project(stage, env, account_id(target), options)
         run_chalice(project, target, "delete", "--stage", stage.stage)
+    names = stack_names(stage.app_name, stage.stage, account_id(target), target.region)
+    delete_logs(target.client("logs"), names)
     if stack_status(cfn, name) is not None:
         log.info("[2/3] deleting stack %s", name)
         cfn.delete_stack(StackName=name)

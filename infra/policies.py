@@ -35,7 +35,7 @@ from infra.stages import (
     S3_HANDLER,
     SWEEPER,
     Consumer,
-    function_name,
+    log_group,
 )
 
 
@@ -84,7 +84,7 @@ class Arns:
         return f"arn:aws:sqs:{self.region}:{self.account}:{name}"
 
     def log_group(self, function: str) -> str:
-        group = f"/aws/lambda/{function_name(self.names, function)}"
+        group = log_group(self.names, function)
         return f"arn:aws:logs:{self.region}:{self.account}:log-group:{group}"
 
 

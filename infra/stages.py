@@ -71,6 +71,13 @@ FUNCTIONS = (
 SETTINGS_KEY = "deploy"
 
 
+# The retentions CloudWatch Logs offers, in days.
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096}
+    | {1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+
 class SettingsError(ValueError):
     """A stage's deploy settings are not ones the deploy can act on."""
 
@@ -86,6 +93,8 @@ class DeploySettings:
     # Anyone may create an account with the app client; off, only an
     # administrator creates users.
     self_sign_up: bool = False
+    # How long each function's logs are kept.
+    log_retention_days: int = 30
 
     @classmethod
     def of(cls, stage: StageConfig) -> DeploySettings:
@@ -105,7 +114,13 @@ class DeploySettings:
                     f"stage {stage.stage}: deploy setting {name} must be a "
                     f"{'boolean' if wanted is bool else 'number'}, not {value!r}"
                 )
-        return cls(**given)
+        settings = cls(**given)
+        if settings.log_retention_days not in LOG_RETENTION_DAYS:
+            raise SettingsError(
+                f"stage {stage.stage}: log_retention_days must be one of "
+                f"CloudWatch Logs' {sorted(LOG_RETENTION_DAYS)}"
+            )
+        return settings
 
 
 # One origin (a browser's Origin header: scheme, host, port; no path), or
@@ -157,6 +172,11 @@ def function_name(names: StackNames, function: str) -> str:
     if function == API_HANDLER:
         return names.prefix
     return f"{names.prefix}-{function}"
+
+
+def log_group(names: StackNames, function: str) -> str:
+    """Where Lambda writes `function`'s logs."""
+    return f"/aws/lambda/{function_name(names, function)}"
 
 
 def stack_name(app: str, stage: str) -> str:

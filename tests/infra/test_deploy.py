@@ -27,6 +27,7 @@ from infra.deploy import (
     policy_files,
     stack_parameters,
 )
+from infra.log_groups import delete_logs, keep_logs
 from infra.stages import (
     ACCOUNT,
     CONSUMERS,
@@ -39,7 +40,9 @@ from infra.stages import (
     SettingsError,
     cors_origin,
     load_deployed_stage,
+    log_group,
     policy_file,
+    stack_names,
     visibility_timeout,
 )
 from infra.template import output_variables, parameters, visibility_parameter
@@ -218,6 +221,8 @@ def test_sign_up_is_closed_unless_a_stage_opens_it(stage: str) -> None:
     [
         ({"self_signup": True}, "unknown deploy setting self_signup"),
         ({"self_sign_up": "yes"}, "self_sign_up must be a boolean"),
+        ({"log_retention_days": True}, "log_retention_days must be a number"),
+        ({"log_retention_days": 31}, "log_retention_days must be one of"),
     ],
 )
 def test_a_stage_setting_the_deploy_cannot_act_on_stops_it(
@@ -227,6 +232,11 @@ def test_a_stage_setting_the_deploy_cannot_act_on_stops_it(
 
     with pytest.raises(SettingsError, match=complaint):
         DeploySettings.of(config)
+
+
+@pytest.mark.parametrize(("stage", "days"), [("dev", 30), ("prod", 90)])
+def test_a_stage_keeps_its_logs_as_long_as_it_says(stage: str, days: int) -> None:
+    assert DeploySettings.of(load_deployed_stage(stage)).log_retention_days == days
 
 
 def test_chalice_never_sees_the_deploy_settings(
@@ -343,18 +353,69 @@ def test_building_the_project_again_turns_a_rehearsal_back_into_the_app(
     assert (project / "requirements.txt").exists()
 
 
-# --- teardown ----------------------------------------------------------------
+# --- log groups --------------------------------------------------------------
 
 
 @pytest.fixture
-def s3() -> Iterator[Any]:
+def in_process_aws() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ACCESS_KEY_ID", "testing")
         patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         patch.delenv("AWS_ENDPOINT_URL", raising=False)
         patch.delenv("AWS_PROFILE", raising=False)
         with mock_aws():
-            yield boto3.client("s3", region_name="us-east-1")
+            yield
+
+
+def _retentions(logs: Any) -> dict[str, int | None]:
+    groups = logs.describe_log_groups()["logGroups"]
+    return {g["logGroupName"]: g.get("retentionInDays") for g in groups}
+
+
+def test_every_functions_log_group_is_made_with_the_stages_retention(
+    in_process_aws: None,
+) -> None:
+    logs = boto3.client("logs", region_name="eu-west-1")
+    names = stack_names("filemanager", "dev", "210987654321", "eu-west-1")
+
+    keep_logs(logs, names, 30)
+
+    assert _retentions(logs) == {log_group(names, f): 30 for f in FUNCTIONS}
+    assert log_group(names, "api_handler") == "/aws/lambda/filemanager-dev"
+
+
+def test_a_log_group_lambda_made_already_gets_the_retention_too(
+    in_process_aws: None,
+) -> None:
+    logs = boto3.client("logs", region_name="eu-west-1")
+    names = stack_names("filemanager", "prod", "210987654321", "eu-west-1")
+    made_by_lambda = log_group(names, "sweep_index")
+    logs.create_log_group(logGroupName=made_by_lambda)
+
+    keep_logs(logs, names, 90)
+    keep_logs(logs, names, 90)
+
+    assert _retentions(logs)[made_by_lambda] == 90
+    assert set(_retentions(logs).values()) == {90}
+
+
+def test_deleting_the_log_groups_twice_is_fine(in_process_aws: None) -> None:
+    logs = boto3.client("logs", region_name="eu-west-1")
+    names = stack_names("filemanager", "dev", "210987654321", "eu-west-1")
+    keep_logs(logs, names, 30)
+
+    delete_logs(logs, names)
+    delete_logs(logs, names)
+
+    assert _retentions(logs) == {}
+
+
+# --- teardown ----------------------------------------------------------------
+
+
+@pytest.fixture
+def s3(in_process_aws: None) -> Any:
+    return boto3.client("s3", region_name="us-east-1")
 
 
 def test_a_bucket_is_emptied_of_objects_versions_and_delete_markers_then_deleted(

@@ -32,10 +32,12 @@ from infra.stages import (
     FUNCTIONS,
     ROOT,
     S3_HANDLER,
+    DeploySettings,
     cors_origin,
     fill,
     function_name,
     load_deployed_stage,
+    log_group,
     stack_name,
     stack_names,
 )
@@ -244,6 +246,17 @@ def test_the_bus_archives_every_message_of_ours(rehearsal: Rehearsal) -> None:
 
     assert archive["ArchiveName"] == rehearsal.names.archive
     assert archive["RetentionDays"] == resources.ARCHIVE_RETENTION_DAYS
+
+
+def test_every_functions_logs_are_kept_as_long_as_the_stage_says(
+    rehearsal: Rehearsal,
+) -> None:
+    days = DeploySettings.of(rehearsal.stage).log_retention_days
+    groups = rehearsal.client("logs").describe_log_groups()["logGroups"]
+
+    kept = {g["logGroupName"]: g.get("retentionInDays") for g in groups}
+
+    assert kept == {log_group(rehearsal.names, f): days for f in FUNCTIONS}
 
 
 def test_the_bucket_tells_the_s3_handler_of_every_created_object(

@@ -54,6 +54,7 @@ def _leftovers(options: Options) -> dict[str, Any]:
             "UserPools"
         ],
         "secrets": target.client("secretsmanager").list_secrets()["SecretList"],
+        "log groups": target.client("logs").describe_log_groups()["logGroups"],
     }
     return {kind: items for kind, items in found.items() if items}
 
