@@ -59,9 +59,9 @@ from infra import gateway_responses
 from infra.generate import TEMPLATE_FILE
 from infra.log_groups import delete_logs, keep_logs
 from infra.stages import (
+    ASYNC_HANDLERS,
     CONSUMERS,
     ROOT,
-    S3_HANDLER,
     SETTINGS_KEY,
     DeploySettings,
     cors_origin,
@@ -71,7 +71,7 @@ from infra.stages import (
     stack_names,
     visibility_timeout,
 )
-from infra.template import output_variables, visibility_parameter
+from infra.template import failures_queue_id, output_variables, visibility_parameter
 from infra.template import parameters as template_parameters
 
 log = logging.getLogger("infra.deploy")
@@ -80,8 +80,6 @@ WORK_DIR = ROOT / ".local" / "deploy"
 STATE_DIR = ROOT / ".chalice" / "deployed"
 # Stages whose data a teardown keeps unless told otherwise.
 PROTECTED_STAGES = frozenset({"prod"})
-# Lambda retries a failed asynchronous invoke this often before giving up.
-ASYNC_RETRIES = 2
 STACK_POLL_SECONDS = 3
 STACK_MAX_POLLS = 600
 _NO_UPDATES = "No updates are to be performed"
@@ -325,12 +323,12 @@ def deployed_resources(state_dir: Path, stage: str) -> dict[str, dict[str, Any]]
 
 
 def set_failure_destination(
-    lambda_client: Any, function_arn: str, queue_arn: str
+    lambda_client: Any, function_arn: str, retries: int, queue_arn: str
 ) -> None:
-    """Failed S3 events go to the failures queue instead of being dropped."""
+    """Failed events go to the failures queue instead of being dropped."""
     lambda_client.put_function_event_invoke_config(
         FunctionName=function_arn,
-        MaximumRetryAttempts=ASYNC_RETRIES,
+        MaximumRetryAttempts=retries,
         DestinationConfig={"OnFailure": {"Destination": queue_arn}},
     )
 
@@ -339,15 +337,23 @@ def finish(
     stage: StageConfig, outputs: Mapping[str, str], options: Options
 ) -> dict[str, dict[str, Any]]:
     deployed = deployed_resources(options.state_dir, stage.stage)
-    handler = deployed.get(S3_HANDLER)
-    if handler is None:
-        raise DeployError(f"chalice deployed no {S3_HANDLER} function")
-    log.info("[5/5] on-failure destination of %s", S3_HANDLER)
-    set_failure_destination(
-        options.target.client("lambda"),
-        handler["lambda_arn"],
-        outputs["UploadFailuresQueueArn"],
-    )
+    lambda_client = options.target.client("lambda")
+    log.info("[5/5] on-failure destinations and gateway responses")
+    for handler in ASYNC_HANDLERS:
+        function = deployed.get(handler.handler)
+        if function is None:
+            raise DeployError(f"chalice deployed no {handler.handler} function")
+        log.info(
+            "      %s: %d retries, then its failures queue",
+            handler.handler,
+            handler.retries,
+        )
+        set_failure_destination(
+            lambda_client,
+            function["lambda_arn"],
+            handler.retries,
+            outputs[f"{failures_queue_id(handler)}Arn"],
+        )
     rest_api = deployed.get("rest_api")
     if rest_api is not None:
         log.info("      gateway responses of API %s", rest_api["rest_api_id"])

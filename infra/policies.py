@@ -29,11 +29,13 @@ from chalicelib.domain import KEY_PREFIX
 from devstack.resources import StackNames
 from infra.stages import (
     API_HANDLER,
+    ASYNC_HANDLERS,
     CONSUMERS,
     FUNCTIONS,
     OBJECT_DELETED_HANDLER,
     S3_HANDLER,
     SWEEPER,
+    AsyncHandler,
     Consumer,
     log_group,
 )
@@ -158,13 +160,6 @@ def _s3_handler(arns: Arns) -> list[Grant]:
         ),
         Grant("TellMissingFromForbidden", ("s3:ListBucket",), (arns.bucket,)),
         _publish(arns),
-        # Lambda sends an event that failed every retry to the on-failure
-        # destination with the function's role.
-        Grant(
-            "ParkFailedEvents",
-            ("sqs:SendMessage",),
-            (arns.queue(arns.names.s3_failures_queue),),
-        ),
     ]
 
 
@@ -242,6 +237,16 @@ _CONSUMER_GRANTS: dict[str, Callable[[Arns, Consumer], list[Grant]]] = {
 }
 
 
+def _park_failures(arns: Arns, handler: AsyncHandler) -> Grant:
+    # Lambda sends an event that failed every try to the on-failure
+    # destination with the function's role.
+    return Grant(
+        "ParkFailedEvents",
+        ("sqs:SendMessage",),
+        (arns.queue(handler.failures_queue(arns.names)),),
+    )
+
+
 def grants(function: str, arns: Arns) -> list[Grant]:
     """Every grant of `function`'s policy."""
     consumers = {c.handler: c for c in CONSUMERS}
@@ -258,7 +263,8 @@ def grants(function: str, arns: Arns) -> list[Grant]:
         own = _CONSUMER_GRANTS[reader.subscription](arns, reader)
     else:
         raise ValueError(f"no policy is written for function {function!r}")
-    return [*own, _logs(arns, function)]
+    parked = [_park_failures(arns, h) for h in ASYNC_HANDLERS if h.handler == function]
+    return [*own, *parked, _logs(arns, function)]
 
 
 def policy_document(function: str, arns: Arns) -> dict[str, Any]:

@@ -58,6 +58,38 @@ CONSUMERS = (
     Consumer("delete-file", "on_delete_file", "DELETE_QUEUE_NAME"),
     Consumer("change-feed", "on_change_event", "CHANGE_FEED_QUEUE_NAME"),
 )
+
+
+@dataclass(frozen=True)
+class AsyncHandler:
+    """A function S3 or EventBridge invokes asynchronously.
+
+    Lambda retries a failed asynchronous invoke, then drops the event unless
+    the function has an on-failure destination: the deploy gives each of
+    these a failures queue of its own.
+    """
+
+    handler: str
+    # Its failures queue's logical id is `<stem>FailuresQueue`.
+    stem: str
+    # Tries after the first, at most 2: Lambda waits about 1 minute, then 2.
+    retries: int
+
+    def failures_queue(self, names: StackNames) -> str:
+        """Its failures queue: the local stack's name for it where it has one."""
+        if self.handler == S3_HANDLER:
+            return names.s3_failures_queue
+        # Schedules and on_cw_event handlers are both EventBridge rules.
+        return names.cw_failures_queue(self.handler)
+
+
+ASYNC_HANDLERS = (
+    AsyncHandler(S3_HANDLER, "Upload", retries=2),
+    AsyncHandler(OBJECT_DELETED_HANDLER, "ObjectDeleted", retries=2),
+    # The next run, 5 minutes on, does what a failed run left; a retry would
+    # only overlap it.
+    AsyncHandler(SWEEPER, "Sweep", retries=0),
+)
 FUNCTIONS = (
     API_HANDLER,
     S3_HANDLER,

@@ -24,7 +24,16 @@ from typing import Any
 from chalicelib.adapters.table_schema import table_definition
 from devstack import resources
 from devstack.resources import StackNames
-from infra.stages import APP_NAME, CONSUMERS, Consumer, placeholder_names
+from infra.stages import (
+    APP_NAME,
+    ASYNC_HANDLERS,
+    CONSUMERS,
+    FUNCTIONS,
+    AsyncHandler,
+    Consumer,
+    function_name,
+    placeholder_names,
+)
 
 Json = dict[str, Any]
 
@@ -75,7 +84,6 @@ BUS = "EventBus"
 USER_POOL = "UserPool"
 USER_POOL_CLIENT = "UserPoolClient"
 CURSOR_SECRET = "CursorSecret"  # noqa: S105 - a logical id, not a secret
-UPLOAD_FAILURES_QUEUE = "UploadFailuresQueue"
 HAS_ALARM_TOPIC = "HasAlarmTopic"
 SELF_SIGN_UP = "SelfSignUpAllowed"
 
@@ -94,6 +102,15 @@ def visibility_parameter(consumer: Consumer) -> str:
 
 def rule_id(consumer: Consumer, version: int) -> str:
     return f"{consumer.logical_name}V{version}Rule"
+
+
+def failures_queue_id(handler: AsyncHandler) -> str:
+    return f"{handler.stem}FailuresQueue"
+
+
+def errors_alarm_id(function: str) -> str:
+    """`on_object_created` as `OnObjectCreatedErrorsAlarm`."""
+    return "".join(part.capitalize() for part in function.split("_")) + "ErrorsAlarm"
 
 
 # --- outputs -----------------------------------------------------------------
@@ -126,6 +143,22 @@ def outputs() -> list[Output]:
             ),
         )
     ]
+    failures_outputs = [
+        output
+        for handler in ASYNC_HANDLERS
+        for output in (
+            Output(
+                f"{failures_queue_id(handler)}Name",
+                {"Fn::GetAtt": [failures_queue_id(handler), "QueueName"]},
+                f"Where events {handler.handler} failed on wait",
+            ),
+            Output(
+                f"{failures_queue_id(handler)}Arn",
+                arn_of(failures_queue_id(handler)),
+                f"The on-failure destination of {handler.handler}",
+            ),
+        )
+    ]
     return [
         Output("FilesBucketName", ref(BUCKET), "The files' bucket", "FILES_BUCKET"),
         Output("FilesTableName", ref(TABLE), "The index table", "FILES_TABLE"),
@@ -137,16 +170,7 @@ def outputs() -> list[Output]:
         ),
         Output("EventBusArn", arn_of(BUS), "The custom bus's ARN"),
         *consumer_outputs,
-        Output(
-            "UploadFailuresQueueName",
-            {"Fn::GetAtt": [UPLOAD_FAILURES_QUEUE, "QueueName"]},
-            "Where S3 events the S3 handler failed on wait",
-        ),
-        Output(
-            "UploadFailuresQueueArn",
-            arn_of(UPLOAD_FAILURES_QUEUE),
-            "The S3 handler's on-failure destination",
-        ),
+        *failures_outputs,
         Output("UserPoolId", ref(USER_POOL), "The user pool", "COGNITO_USER_POOL_ID"),
         Output(
             "UserPoolArn",
@@ -395,37 +419,56 @@ def queue_policy(queue: str, rule_ids: list[str]) -> Json:
     }
 
 
-def upload_failures(names: StackNames) -> Json:
-    """Where Lambda puts an S3 event once the S3 handler failed it three times."""
-    spec = resources.failures_queue(names.s3_failures_queue)
+def async_failures(names: StackNames, handler: AsyncHandler) -> Json:
+    """Where Lambda puts an event the handler failed on every try."""
+    queue = failures_queue_id(handler)
+    spec = resources.failures_queue(handler.failures_queue(names))
     return {
-        UPLOAD_FAILURES_QUEUE: {
-            "Type": "AWS::SQS::Queue",
-            "Properties": _queue_properties(spec),
-        },
-        f"{UPLOAD_FAILURES_QUEUE}Alarm": dead_letter_alarm(
-            UPLOAD_FAILURES_QUEUE, "An S3 event failed for good in the S3 handler"
+        queue: {"Type": "AWS::SQS::Queue", "Properties": _queue_properties(spec)},
+        f"{queue}Alarm": dead_letter_alarm(
+            queue, f"An event failed for good in {handler.handler}"
         ),
     }
 
 
 def dead_letter_alarm(queue: str, description: str) -> Json:
     """Fires as soon as one message waits in a queue of failures."""
+    return _alarm(
+        description,
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}},
+        "Maximum",
+    )
+
+
+def errors_alarm(names: StackNames, function: str) -> Json:
+    """Fires when a run of the function fails, whether or not a retry saves it."""
+    return _alarm(
+        f"{function} failed",
+        "AWS/Lambda",
+        "Errors",
+        {"Name": "FunctionName", "Value": sub(function_name(names, function))},
+        "Sum",
+    )
+
+
+def _alarm(
+    description: str, namespace: str, metric: str, dimension: Json, statistic: str
+) -> Json:
     return {
         "Type": "AWS::CloudWatch::Alarm",
         "Properties": {
             "AlarmDescription": description,
-            "Namespace": "AWS/SQS",
-            "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [
-                {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}
-            ],
-            "Statistic": "Maximum",
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": [dimension],
+            "Statistic": statistic,
             "Period": ALARM_PERIOD_SECONDS,
             "EvaluationPeriods": 1,
             "Threshold": 0,
             "ComparisonOperator": "GreaterThanThreshold",
-            # An idle queue reports nothing; that is not a failure.
+            # An idle queue or function reports nothing; that is not a failure.
             "TreatMissingData": "notBreaching",
             "AlarmActions": {
                 "Fn::If": [HAS_ALARM_TOPIC, [ref("AlarmTopicArn")], ref("AWS::NoValue")]
@@ -479,7 +522,10 @@ def template(app: str = APP_NAME) -> Json:
     built |= bus(names)
     for reader in CONSUMERS:
         built |= consumer(names, reader)
-    built |= upload_failures(names)
+    for handler in ASYNC_HANDLERS:
+        built |= async_failures(names, handler)
+    for function in FUNCTIONS:
+        built[errors_alarm_id(function)] = errors_alarm(names, function)
     built |= cognito(names)
     built |= cursor_secret(names)
     return {

@@ -25,6 +25,7 @@ from infra.stages import (
     ACCOUNT,
     API_HANDLER,
     APP_NAME,
+    ASYNC_HANDLERS,
     CONSUMERS,
     FUNCTIONS,
     OBJECT_DELETED_HANDLER,
@@ -77,10 +78,13 @@ NOT_SEEN_IN_TESTS: dict[tuple[str, str], str] = {
         )
         for function in (S3_HANDLER, SWEEPER, OBJECT_DELETED_HANDLER)
     },
-    (S3_HANDLER, "sqs:SendMessage"): (
-        "Lambda sends an event that failed every retry to the on-failure "
-        "destination with the function's role"
-    ),
+    **{
+        (handler.handler, "sqs:SendMessage"): (
+            "Lambda sends an event that failed every try to the on-failure "
+            "destination with the function's role"
+        )
+        for handler in ASYNC_HANDLERS
+    },
 }
 
 

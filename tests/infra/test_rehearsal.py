@@ -28,10 +28,12 @@ from infra import gateway_responses
 from infra.deploy import Target, deploy, stack_outputs
 from infra.stages import (
     API_HANDLER,
+    ASYNC_HANDLERS,
     CONSUMERS,
     FUNCTIONS,
     ROOT,
     S3_HANDLER,
+    AsyncHandler,
     DeploySettings,
     cors_origin,
     fill,
@@ -41,7 +43,7 @@ from infra.stages import (
     stack_name,
     stack_names,
 )
-from infra.template import output_variables
+from infra.template import failures_queue_id, output_variables
 from tests.infra.conftest import (
     REGION,
     rehearsal_options,
@@ -296,23 +298,36 @@ def test_the_bucket_refuses_requests_without_tls(rehearsal: Rehearsal) -> None:
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
-def test_an_s3_event_the_handler_fails_three_times_goes_to_the_failures_queue(
-    rehearsal: Rehearsal,
+@pytest.mark.parametrize("handler", ASYNC_HANDLERS, ids=lambda h: h.handler)
+def test_an_event_an_async_handler_fails_on_every_try_goes_to_its_failures_queue(
+    rehearsal: Rehearsal, handler: AsyncHandler
 ) -> None:
-    name = function_name(rehearsal.names, S3_HANDLER)
+    name = function_name(rehearsal.names, handler.handler)
+    queue_arn = rehearsal.outputs[f"{failures_queue_id(handler)}Arn"]
 
     config = rehearsal.client("lambda").get_function_event_invoke_config(
         FunctionName=name
     )
 
-    assert config["MaximumRetryAttempts"] == 2
-    assert (
-        config["DestinationConfig"]["OnFailure"]["Destination"]
-        == (rehearsal.outputs["UploadFailuresQueueArn"])
-    )
-    assert rehearsal.outputs["UploadFailuresQueueArn"] == rehearsal.queue_arn(
-        rehearsal.names.s3_failures_queue
-    )
+    assert config["MaximumRetryAttempts"] == handler.retries
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == queue_arn
+    assert queue_arn == rehearsal.queue_arn(handler.failures_queue(rehearsal.names))
+
+
+def test_no_other_function_is_invoked_asynchronously(rehearsal: Rehearsal) -> None:
+    lambda_client = rehearsal.client("lambda")
+    others = set(FUNCTIONS) - {h.handler for h in ASYNC_HANDLERS}
+
+    configured = {
+        function
+        for function in others - {API_HANDLER}
+        if lambda_client.list_function_event_invoke_configs(
+            FunctionName=function_name(rehearsal.names, function)
+        )["FunctionEventInvokeConfigs"]
+    }
+
+    assert others == {API_HANDLER, *(c.handler for c in CONSUMERS)}
+    assert configured == set()
 
 
 def test_every_queue_of_failures_raises_an_alarm_at_its_first_message(
@@ -320,7 +335,7 @@ def test_every_queue_of_failures_raises_an_alarm_at_its_first_message(
 ) -> None:
     failures = {
         resources.dead_letter_name(q) for q in rehearsal.names.consumer_queues.values()
-    } | {rehearsal.names.s3_failures_queue}
+    } | {h.failures_queue(rehearsal.names) for h in ASYNC_HANDLERS}
 
     alarms = rehearsal.client("cloudwatch").describe_alarms()["MetricAlarms"]
 
@@ -333,6 +348,25 @@ def test_every_queue_of_failures_raises_an_alarm_at_its_first_message(
         for d in alarm["Dimensions"]
     }
     assert watched == failures
+
+
+def test_every_function_raises_an_alarm_at_its_first_error(
+    rehearsal: Rehearsal,
+) -> None:
+    alarms = rehearsal.client("cloudwatch").describe_alarms()["MetricAlarms"]
+
+    watched = {
+        d["Value"]
+        for alarm in alarms
+        if (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
+        and alarm["Threshold"] == 0
+        for d in alarm["Dimensions"]
+    }
+
+    assert watched == {function_name(rehearsal.names, f) for f in FUNCTIONS}
+    # The functions the rehearsal deployed are the ones the alarms watch.
+    for function in EVENT_HANDLERS:
+        assert rehearsal.function(function)["FunctionName"] in watched
 
 
 def test_the_table_has_the_keys_and_indexes_the_app_queries(

@@ -20,7 +20,20 @@ from chalicelib.messages import SUBSCRIPTIONS
 from devstack import resources
 from devstack.config import load_stage
 from infra.generate import TEMPLATE_FILE, stale_files
-from infra.stages import CONSUMERS, ROOT, fill, placeholder_names, stack_names
+from infra.stages import (
+    ASYNC_HANDLERS,
+    CONSUMERS,
+    FUNCTIONS,
+    OBJECT_DELETED_HANDLER,
+    ROOT,
+    S3_HANDLER,
+    SWEEPER,
+    AsyncHandler,
+    fill,
+    function_name,
+    placeholder_names,
+    stack_names,
+)
 from infra.template import (
     BUCKET,
     SELF_SIGN_UP,
@@ -29,6 +42,7 @@ from infra.template import (
     USER_POOL,
     USER_POOL_CLIENT,
     dead_letter_id,
+    failures_queue_id,
     output_variables,
     queue_id,
     visibility_parameter,
@@ -212,19 +226,78 @@ def test_a_visibility_timeout_can_never_be_below_the_factor(template: Json) -> N
 def test_every_queue_of_failures_has_an_alarm_at_its_first_message(
     template: Json,
 ) -> None:
-    failure_queues = {dead_letter_id(c) for c in CONSUMERS} | {"UploadFailuresQueue"}
+    failure_queues = {dead_letter_id(c) for c in CONSUMERS} | {
+        failures_queue_id(h) for h in ASYNC_HANDLERS
+    }
 
     alarms = _resources_of_type(template, "AWS::CloudWatch::Alarm").values()
 
     watched = set()
     for alarm in alarms:
         properties = alarm["Properties"]
+        if properties["Namespace"] != "AWS/SQS":
+            continue
         assert properties["MetricName"] == "ApproximateNumberOfMessagesVisible"
         assert properties["Threshold"] == 0
         assert properties["ComparisonOperator"] == "GreaterThanThreshold"
         (dimension,) = properties["Dimensions"]
         watched.add(dimension["Value"]["Fn::GetAtt"][0])
     assert watched == failure_queues
+
+
+def test_every_function_has_an_alarm_at_its_first_error(template: Json) -> None:
+    names = placeholder_names()
+    alarms = _resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+
+    watched = {
+        _subbed(dimension["Value"])
+        for alarm in alarms
+        if alarm["Properties"]["Namespace"] == "AWS/Lambda"
+        and alarm["Properties"]["MetricName"] == "Errors"
+        and alarm["Properties"]["Statistic"] == "Sum"
+        and alarm["Properties"]["Threshold"] == 0
+        for dimension in alarm["Properties"]["Dimensions"]
+        if dimension["Name"] == "FunctionName"
+    }
+
+    assert watched == {function_name(names, f) for f in FUNCTIONS}
+
+
+def test_an_alarm_tells_the_topic_when_one_is_given(template: Json) -> None:
+    alarms = _resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+
+    actions = [alarm["Properties"]["AlarmActions"] for alarm in alarms]
+
+    assert all(
+        a
+        == {
+            "Fn::If": [
+                "HasAlarmTopic",
+                [{"Ref": "AlarmTopicArn"}],
+                {"Ref": "AWS::NoValue"},
+            ]
+        }
+        for a in actions
+    )
+
+
+@pytest.mark.parametrize("handler", ASYNC_HANDLERS, ids=lambda h: h.handler)
+def test_an_async_handlers_failures_queue_has_the_local_stacks_name_for_it(
+    template: Json, handler: AsyncHandler
+) -> None:
+    local = stack_names("filemanager", "local", "1", "us-east-1")
+    expected = {
+        S3_HANDLER: local.s3_failures_queue,
+        OBJECT_DELETED_HANDLER: local.cw_failures_queue(OBJECT_DELETED_HANDLER),
+        SWEEPER: local.cw_failures_queue(SWEEPER),
+    }[handler.handler]
+
+    queue = template["Resources"][failures_queue_id(handler)]["Properties"]
+
+    assert handler.failures_queue(local) == expected
+    assert _subbed(queue["QueueName"]) == handler.failures_queue(placeholder_names())
+    assert queue["MessageRetentionPeriod"] == resources.DEAD_LETTER_RETENTION
+    assert 0 <= handler.retries <= 2
 
 
 def test_the_bucket_is_private_encrypted_and_tells_eventbridge(template: Json) -> None:
