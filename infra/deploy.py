@@ -39,25 +39,27 @@ rehearsal deploys the app without its routes) and `--without-requirements`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from devstack.config import StageConfig
 from devstack.overlay import sync_overlay
 from infra import gateway_responses
 from infra.generate import TEMPLATE_FILE
 from infra.log_groups import delete_logs, keep_logs
+from infra.record import DeployRecord
 from infra.stages import (
     ASYNC_HANDLERS,
     CONSUMERS,
@@ -71,12 +73,18 @@ from infra.stages import (
     stack_names,
     visibility_timeout,
 )
-from infra.template import failures_queue_id, output_variables, visibility_parameter
+from infra.template import (
+    STATE_BUCKET_OUTPUT,
+    failures_queue_id,
+    output_variables,
+    visibility_parameter,
+)
 from infra.template import parameters as template_parameters
 
 log = logging.getLogger("infra.deploy")
 
 WORK_DIR = ROOT / ".local" / "deploy"
+# Where Chalice's record is, between its fetch and its save (infra/record.py).
 STATE_DIR = ROOT / ".chalice" / "deployed"
 # Stages whose data a teardown keeps unless told otherwise.
 PROTECTED_STAGES = frozenset({"prod"})
@@ -376,6 +384,7 @@ def deploy(options: Options) -> dict[str, dict[str, Any]]:
     """Deploy the stage; what Chalice deployed, by resource name."""
     stage = load_deployed_stage(options.stage)
     _check_stage(stage)
+    settings = DeploySettings.of(stage)
     target = options.target
     name = stack_name(stage.app_name, stage.stage)
     cfn = target.client("cloudformation")
@@ -385,7 +394,6 @@ def deploy(options: Options) -> dict[str, dict[str, Any]]:
     secret = read_cursor_secret(target.client("secretsmanager"), outputs)
     env = app_environment(outputs, secret)
     account = account_id(target)
-    settings = DeploySettings.of(stage)
     log.info(
         "[3/5] log groups (kept %d days), the project in %s",
         settings.log_retention_days,
@@ -395,7 +403,8 @@ def deploy(options: Options) -> dict[str, dict[str, Any]]:
     keep_logs(target.client("logs"), names, settings.log_retention_days)
     project = build_project(stage, env, account, options)
     log.info("[4/5] chalice deploy --stage %s", stage.stage)
-    run_chalice(project, target, "deploy", "--stage", stage.stage)
+    with kept(deploy_record(target, outputs, stage, options)):
+        run_chalice(project, target, "deploy", "--stage", stage.stage)
     deployed = finish(stage, outputs, options)
     api = deployed.get("rest_api", {}).get("rest_api_url", "(not deployed)")
     log.info("deployed %s: API %s", stage.stage, api)
@@ -405,6 +414,37 @@ def deploy(options: Options) -> dict[str, dict[str, Any]]:
         env["COGNITO_APP_CLIENT_ID"],
     )
     return deployed
+
+
+def deploy_record(
+    target: Target, outputs: Mapping[str, str], stage: StageConfig, options: Options
+) -> DeployRecord | None:
+    """The stage's kept record; None for a stack that keeps none."""
+    bucket = outputs.get(STATE_BUCKET_OUTPUT)
+    if not bucket:
+        return None
+    return DeployRecord(target.client("s3"), bucket, stage.stage, options.state_dir)
+
+
+@contextlib.contextmanager
+def kept(record: DeployRecord | None) -> Iterator[None]:
+    """Chalice runs with the stage's record, which is saved whatever happens."""
+    if record is None:
+        yield
+        return
+    log.info("      Chalice's record: s3://%s/%s", record.bucket, record.key)
+    record.fetch()
+    try:
+        yield
+    finally:
+        try:
+            record.save()
+        except (BotoCoreError, ClientError) as exc:
+            raise DeployError(
+                f"Chalice's record could not be kept in s3://{record.bucket}/"
+                f"{record.key} ({exc}); copy {record.local_file} there before "
+                "the next deploy"
+            ) from exc
 
 
 def _check_stage(stage: StageConfig) -> None:
@@ -427,16 +467,25 @@ def destroy(options: Options, keep_data: bool, delete_data: bool) -> None:
     target = options.target
     cfn = target.client("cloudformation")
     name = stack_name(stage.app_name, stage.stage)
-    if deployed_resources(options.state_dir, stage.stage):
-        log.info("[1/3] chalice delete --stage %s", stage.stage)
-        outputs = stack_outputs(cfn, name) if stack_status(cfn, name) else {}
-        env = {v: outputs.get(k, "deleted") for k, v in output_variables().items()}
-        project = build_project(stage, env, account_id(target), options)
-        run_chalice(project, target, "delete", "--stage", stage.stage)
-    names = stack_names(stage.app_name, stage.stage, account_id(target), target.region)
-    delete_logs(target.client("logs"), names)
-    if stack_status(cfn, name) is not None:
+    exists = stack_status(cfn, name) is not None
+    outputs = stack_outputs(cfn, name) if exists else {}
+    account = account_id(target)
+    record = deploy_record(target, outputs, stage, options)
+    with kept(record):
+        if deployed_resources(options.state_dir, stage.stage):
+            log.info("[1/3] chalice delete --stage %s", stage.stage)
+            env = {v: outputs.get(k, "deleted") for k, v in output_variables().items()}
+            project = build_project(stage, env, account, options)
+            run_chalice(project, target, "delete", "--stage", stage.stage)
+    delete_logs(
+        target.client("logs"),
+        stack_names(stage.app_name, stage.stage, account, target.region),
+    )
+    if exists:
         log.info("[2/3] deleting stack %s", name)
+        if record is not None:
+            # CloudFormation deletes no bucket that holds anything.
+            empty_bucket(target.client("s3"), record.bucket)
         cfn.delete_stack(StackName=name)
         _wait(cfn, "stack_delete_complete", name)
     if keep_data:
@@ -461,17 +510,21 @@ def delete_data_resources(target: Target, stage: StageConfig) -> None:
 
 def empty_and_delete_bucket(s3: Any, bucket: str) -> None:
     try:
-        pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
-        for page in pages:
-            doomed = [
-                {"Key": v["Key"], "VersionId": v["VersionId"]}
-                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-            ]
-            if doomed:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})
+        empty_bucket(s3, bucket)
         s3.delete_bucket(Bucket=bucket)
     except s3.exceptions.NoSuchBucket:
         log.info("      no bucket %s", bucket)
+
+
+def empty_bucket(s3: Any, bucket: str) -> None:
+    """Delete every object of the bucket, every version and delete marker too."""
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if doomed:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})
 
 
 def _user_pools_named(cognito: Any, name: str) -> list[str]:

@@ -187,9 +187,18 @@ def stack_names(app: str, stage: str, account: str, region: str) -> StackNames:
     )
 
 
+def state_bucket(app: str, stage: str, account: str, region: str) -> str:
+    """The bucket that keeps what the deploy must remember between runs."""
+    return f"{app}-{stage}-deploy-{account}-{region}"
+
+
 def placeholder_names(app: str = APP_NAME) -> StackNames:
     """The names as the template and the policy files write them."""
     return stack_names(app, STAGE, ACCOUNT, REGION)
+
+
+def placeholder_state_bucket(app: str = APP_NAME) -> str:
+    return state_bucket(app, STAGE, ACCOUNT, REGION)
 
 
 def fill(text: str, stage: str, account: str, region: str) -> str:

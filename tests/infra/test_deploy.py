@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,10 +24,12 @@ from infra.deploy import (
     app_environment,
     build_project,
     empty_and_delete_bucket,
+    kept,
     policy_files,
     stack_parameters,
 )
 from infra.log_groups import delete_logs, keep_logs
+from infra.record import DeployRecord
 from infra.stages import (
     ACCOUNT,
     CONSUMERS,
@@ -408,6 +410,82 @@ def test_deleting_the_log_groups_twice_is_fine(in_process_aws: None) -> None:
     delete_logs(logs, names)
 
     assert _retentions(logs) == {}
+
+
+# --- Chalice's record ---------------------------------------------------------
+
+
+@pytest.fixture
+def record(in_process_aws: None, tmp_path: Path) -> DeployRecord:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="state")
+    return DeployRecord(s3, "state", "dev", tmp_path / "deployed")
+
+
+def _kept(record: DeployRecord) -> Any:
+    body = record.s3.get_object(Bucket=record.bucket, Key=record.key)["Body"]
+    return json.loads(body.read())
+
+
+def test_the_kept_record_replaces_whatever_this_clone_had(
+    record: DeployRecord,
+) -> None:
+    record.s3.put_object(Bucket="state", Key=record.key, Body=b'{"resources": [1]}')
+    record.local_dir.mkdir()
+    record.local_file.write_text('{"resources": ["stale"]}')
+
+    record.fetch()
+
+    assert json.loads(record.local_file.read_text()) == {"resources": [1]}
+
+
+def test_a_stage_with_no_kept_record_starts_with_none(record: DeployRecord) -> None:
+    record.fetch()
+
+    assert not record.local_file.exists()
+
+
+def test_a_record_kept_before_records_were_kept_is_taken_and_then_kept(
+    record: DeployRecord,
+) -> None:
+    record.local_dir.mkdir()
+    record.local_file.write_text('{"resources": ["old"]}')
+
+    with kept(record):
+        pass
+
+    assert _kept(record) == {"resources": ["old"]}
+
+
+def _run_chalice(record: DeployRecord, chalice: Callable[[], None]) -> None:
+    with kept(record):
+        chalice()
+
+
+def test_the_record_is_kept_even_when_chalice_fails(record: DeployRecord) -> None:
+    record.local_dir.mkdir()
+
+    def fail_after_recording() -> None:
+        record.local_file.write_text('{"resources": ["recorded"]}')
+        raise DeployError("chalice deploy failed (exit 2)")
+
+    with pytest.raises(DeployError, match="chalice deploy failed"):
+        _run_chalice(record, fail_after_recording)
+
+    assert _kept(record) == {"resources": ["recorded"]}
+
+
+def test_a_record_that_cannot_be_kept_says_where_it_is(
+    record: DeployRecord,
+) -> None:
+    record.local_dir.mkdir()
+
+    def record_but_lose_the_bucket() -> None:
+        record.local_file.write_text("{}")
+        record.s3.delete_bucket(Bucket=record.bucket)
+
+    with pytest.raises(DeployError, match=re.escape(f"copy {record.local_file}")):
+        _run_chalice(record, record_but_lose_the_bucket)
 
 
 # --- teardown ----------------------------------------------------------------

@@ -42,8 +42,9 @@ from infra.stages import (
     log_group,
     stack_name,
     stack_names,
+    state_bucket,
 )
-from infra.template import failures_queue_id, output_variables
+from infra.template import STATE_BUCKET_OUTPUT, failures_queue_id, output_variables
 from tests.infra.conftest import (
     REGION,
     rehearsal_options,
@@ -86,9 +87,10 @@ class Rehearsal:
 def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
     workdir = tmp_path_factory.mktemp("rehearsal")
     with stand_in_credentials(), rehearsal_server(workdir) as endpoint:
-        options = rehearsal_options(endpoint, workdir, STAGE)
-        deploy(options)
-        # A second deploy is an update that must change nothing it made.
+        deploy(rehearsal_options(endpoint, workdir / "first-clone", STAGE))
+        # A second deploy, from a clone that never deployed, is an update
+        # that must change nothing the first made, nor make it twice.
+        options = rehearsal_options(endpoint, workdir / "second-clone", STAGE)
         deployed = deploy(options)
         stage = load_deployed_stage(STAGE)
         yield Rehearsal(
@@ -445,14 +447,38 @@ def _rest_api_with_one_route(apigateway: Any) -> str:
     return api_id
 
 
-def test_chalices_record_of_the_deploy_is_kept_where_the_deploy_was_told(
+def test_a_deploy_from_another_clone_makes_nothing_twice(
     rehearsal: Rehearsal,
 ) -> None:
-    recorded = json.loads((rehearsal.state_dir / f"{STAGE}.json").read_text())
+    lambda_client = rehearsal.client("lambda")
+    functions = [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
+    mappings = lambda_client.list_event_source_mappings()["EventSourceMappings"]
+    roles = [r["RoleName"] for r in rehearsal.client("iam").list_roles()["Roles"]]
 
+    expected = sorted(function_name(rehearsal.names, f) for f in EVENT_HANDLERS)
+    assert sorted(functions) == expected
+    assert sorted(roles) == expected
+    assert sorted(m["EventSourceArn"] for m in mappings) == sorted(
+        rehearsal.queue_arn(q) for q in rehearsal.names.consumer_queues.values()
+    )
+
+
+def test_chalices_record_of_the_deploy_is_kept_in_the_stages_state_bucket(
+    rehearsal: Rehearsal,
+) -> None:
+    bucket = rehearsal.outputs[STATE_BUCKET_OUTPUT]
+    s3 = rehearsal.client("s3")
+    local = rehearsal.state_dir / f"{STAGE}.json"
+
+    kept = s3.get_object(Bucket=bucket, Key=f".chalice/deployed/{STAGE}.json")
+
+    recorded = json.loads(kept["Body"].read())
+    assert recorded == json.loads(local.read_text())
     names = {
         r["name"]
         for r in recorded["resources"]
         if r["resource_type"] == "lambda_function"
     }
     assert names == set(EVENT_HANDLERS)
+    assert bucket == state_bucket(rehearsal.stage.app_name, STAGE, MOTO_ACCOUNT, REGION)
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"

@@ -29,7 +29,6 @@ def _leftovers(options: Options) -> dict[str, Any]:
     """What of the stage is still there, by kind; kinds with nothing left out."""
     target = options.target
     app = load_deployed_stage(STAGE).app_name
-    names = stack_names(app, STAGE, MOTO_ACCOUNT, REGION)
     stacks = target.client("cloudformation").list_stacks()["StackSummaries"]
     found = {
         "functions": target.client("lambda").list_functions()["Functions"],
@@ -43,11 +42,7 @@ def _leftovers(options: Options) -> dict[str, Any]:
             if s["StackName"] == stack_name(app, STAGE)
             and s["StackStatus"] != "DELETE_COMPLETE"
         ],
-        "buckets": [
-            b
-            for b in target.client("s3").list_buckets()["Buckets"]
-            if b["Name"] == names.bucket
-        ],
+        "buckets": target.client("s3").list_buckets()["Buckets"],
         "tables": target.client("dynamodb").list_tables()["TableNames"],
         "queues": target.client("sqs").list_queues().get("QueueUrls", []),
         "user pools": target.client("cognito-idp").list_user_pools(MaxResults=60)[
@@ -55,22 +50,23 @@ def _leftovers(options: Options) -> dict[str, Any]:
         ],
         "secrets": target.client("secretsmanager").list_secrets()["SecretList"],
         "log groups": target.client("logs").describe_log_groups()["logGroups"],
+        "alarms": target.client("cloudwatch").describe_alarms()["MetricAlarms"],
+        "default-bus rules": target.client("events").list_rules()["Rules"],
     }
     return {kind: items for kind, items in found.items() if items}
 
 
-def test_destroy_removes_the_functions_the_stack_and_the_stages_data(
+def test_destroy_from_another_clone_removes_the_functions_the_stack_and_the_data(
     tmp_path: Path,
 ) -> None:
     with stand_in_credentials(), rehearsal_server(tmp_path) as endpoint:
-        options = rehearsal_options(endpoint, tmp_path, STAGE)
-        deploy(options)
+        deploy(rehearsal_options(endpoint, tmp_path / "deploying-clone", STAGE))
+        # A clone that never deployed: it has nothing but the stack to go by.
+        options = rehearsal_options(endpoint, tmp_path / "fresh-clone", STAGE)
 
         destroy(options, keep_data=False, delete_data=False)
 
-        leftovers = {
-            kind: found for kind, found in _leftovers(options).items() if found
-        }
+        leftovers = _leftovers(options)
     assert leftovers == {}
 
 
@@ -83,10 +79,12 @@ def test_destroy_can_keep_the_bucket_the_table_and_the_user_pool(
 
         destroy(options, keep_data=True, delete_data=False)
 
-        leftovers = {
-            kind: found for kind, found in _leftovers(options).items() if found
-        }
+        leftovers = _leftovers(options)
+    names = stack_names(
+        load_deployed_stage(STAGE).app_name, STAGE, MOTO_ACCOUNT, REGION
+    )
     assert set(leftovers) == {"buckets", "tables", "user pools"}
+    assert [b["Name"] for b in leftovers["buckets"]] == [names.bucket]
 
 
 def test_a_protected_stage_is_not_torn_down_without_saying_what_of_its_data(

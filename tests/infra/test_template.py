@@ -32,11 +32,14 @@ from infra.stages import (
     fill,
     function_name,
     placeholder_names,
+    placeholder_state_bucket,
     stack_names,
 )
 from infra.template import (
     BUCKET,
     SELF_SIGN_UP,
+    STATE_BUCKET,
+    STATE_BUCKET_OUTPUT,
     TABLE,
     TTL_ATTRIBUTE,
     USER_POOL,
@@ -311,6 +314,20 @@ def test_the_bucket_is_private_encrypted_and_tells_eventbridge(template: Json) -
     }
 
 
+def test_the_deploys_state_bucket_is_private_versioned_and_goes_with_the_stack(
+    template: Json,
+) -> None:
+    resource = template["Resources"][STATE_BUCKET]
+    properties = resource["Properties"]
+
+    assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
+    assert "DeletionPolicy" not in resource
+    assert template["Outputs"][STATE_BUCKET_OUTPUT]["Value"] == {"Ref": STATE_BUCKET}
+
+
 def test_the_bucket_refuses_every_request_without_tls(template: Json) -> None:
     policy = template["Resources"][f"{BUCKET}Policy"]["Properties"]
 
@@ -462,7 +479,8 @@ def test_a_stage_name_must_fit_in_a_bucket_name(
     template: Json, stage: str, fits: bool
 ) -> None:
     pattern = template["Parameters"]["Stage"]["AllowedPattern"]
-    longest = fill(placeholder_names().bucket, "s" * 16, "1" * 12, "ap-southeast-2")
+    buckets = (placeholder_names().bucket, placeholder_state_bucket())
+    longest = [fill(b, "s" * 16, "1" * 12, "ap-southeast-2") for b in buckets]
 
     assert bool(re.fullmatch(pattern, stage)) is fits
-    assert len(longest) <= 63
+    assert max(len(name) for name in longest) <= 63
