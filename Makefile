@@ -67,10 +67,12 @@ DEPLOY_ARGS ?=
 .PHONY: deploy destroy rehearse template
 
 ## Deploy a stage to the account of your AWS credentials: make deploy STAGE=dev
+## (a protected stage asks first; DEPLOY_ARGS=--yes says yes beforehand).
 deploy: $(INSTALLED)
 	$(PY) -m infra.deploy deploy --stage $(STAGE) $(DEPLOY_ARGS)
 
-## Tear a stage down (DEPLOY_ARGS=--keep-data keeps its bucket, table and users).
+## Tear a stage down (DEPLOY_ARGS=--keep-data keeps its bucket, table and users;
+## a protected stage asks first, or takes --yes).
 destroy: $(INSTALLED)
 	$(PY) -m infra.deploy destroy --stage $(STAGE) $(DEPLOY_ARGS)
 

@@ -8,26 +8,31 @@
 1. creates or updates the stage's CloudFormation stack from
    `infra/template.json`, and waits for it;
 2. reads the stack's outputs (names, Cognito ids) and the cursor secret;
-3. builds the project as `chalice deploy` must see it, in
-   `.local/deploy/<stage>/`: the app's code linked in, a config whose stage
-   carries the stack's values as environment variables, and the policy files
-   with the stage, account and region filled in. Nothing account-specific is
-   written anywhere in the repository;
-4. runs `chalice deploy --stage <stage>` there (Chalice sets the stage's
-   variables before it imports `app.py`, so the queue and bucket names of the
-   event handlers are the stack's);
-5. does what Chalice cannot: sends the S3 handler's failed events to the
-   failures queue (two retries, then the on-failure destination), and puts
-   the gateway responses, so API Gateway's own errors have our shape and
-   CORS headers.
+3. makes each function's log group with the stage's retention, and builds
+   the project as `chalice deploy` must see it, in `.local/deploy/<stage>/`:
+   the app's code linked in, a config whose stage carries the stack's values
+   as environment variables, and the policy files with the stage, account
+   and region filled in. Nothing account-specific is written anywhere in the
+   repository;
+4. fetches Chalice's record of the stage from the stack's state bucket,
+   runs `chalice deploy --stage <stage>` there (Chalice sets the stage's
+   variables before it imports `app.py`, so the queue and bucket names of
+   the event handlers are the stack's), and saves the record back, whether
+   Chalice succeeded or not (`infra/record.py`);
+5. does what Chalice cannot: gives each function S3 or EventBridge invokes
+   asynchronously its retries and its failures queue (the on-failure
+   destination), and puts the gateway responses, so API Gateway's own
+   errors have our shape and CORS headers.
 
-`destroy` runs `chalice delete`, deletes the stack, then empties and deletes
-the bucket and deletes the table and the user pool, which the stack keeps on
-deletion (`--keep-data` keeps them; a protected stage keeps them unless
-`--delete-data` is given).
-
-Chalice keeps what it deployed in `.chalice/deployed/<stage>.json`; it must
-survive between runs, or a second deploy would make a second API.
+`destroy` runs `chalice delete` with the stage's record, deletes the log
+groups and the stack, then empties and deletes the bucket and deletes the
+table and the user pool, which the stack keeps on deletion (`--keep-data`
+keeps them; a protected stage must be told `--keep-data` or
+`--delete-data`). A protected stage (the stage's `deploy.protected`) is
+deployed or torn down only with `--yes` or once its name is typed at the
+terminal. Expected failures (no credentials, a stack that cannot change,
+Chalice failing) end the command with one line and exit 1
+(`infra/failures.py`).
 
 `--endpoint-url` points every client, Chalice's included, at another AWS: the
 rehearsal in `tests/infra` deploys to a throwaway moto server with
@@ -46,17 +51,24 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from devstack.config import StageConfig
 from devstack.overlay import sync_overlay
 from infra import gateway_responses
+from infra.failures import (
+    EXPECTED,
+    DeployError,
+    one_line,
+    stack_failure,
+    unchangeable_stack,
+)
 from infra.generate import TEMPLATE_FILE
 from infra.log_groups import delete_logs, keep_logs
 from infra.record import DeployRecord
@@ -86,8 +98,6 @@ log = logging.getLogger("infra.deploy")
 WORK_DIR = ROOT / ".local" / "deploy"
 # Where Chalice's record is, between its fetch and its save (infra/record.py).
 STATE_DIR = ROOT / ".chalice" / "deployed"
-# Stages whose data a teardown keeps unless told otherwise.
-PROTECTED_STAGES = frozenset({"prod"})
 STACK_POLL_SECONDS = 3
 STACK_MAX_POLLS = 600
 _NO_UPDATES = "No updates are to be performed"
@@ -102,10 +112,6 @@ from complete_app import app
 
 app.routes.clear()
 '''
-
-
-class DeployError(RuntimeError):
-    """The stage cannot be deployed or torn down as it stands."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,10 @@ class Options:
     alarm_topic_arn: str | None = None
     skip_rest_api: bool = False
     with_requirements: bool = True
+    # A protected stage's change goes ahead with `yes`, or when `ask` (the
+    # terminal, when there is one) gets the stage's name for an answer.
+    yes: bool = False
+    ask: Callable[[str], str] | None = None
 
 
 # --- 1. the stack ------------------------------------------------------------
@@ -193,11 +203,9 @@ def ensure_stack(cfn: Any, name: str, stage: StageConfig, options: Options) -> N
     """Create the stack, or update it to the committed template; wait."""
     body = (ROOT / TEMPLATE_FILE).read_text()
     status = stack_status(cfn, name)
-    if status == "ROLLBACK_COMPLETE":
-        raise DeployError(
-            f"stack {name} failed to create and must be deleted first "
-            f"(make destroy STAGE={stage.stage})"
-        )
+    refusal = unchangeable_stack(name, status, stage.stage) if status else None
+    if refusal is not None:
+        raise refusal
     parameters = stack_parameters(stage, options, exists=status is not None)
     if status is None:
         log.info("[1/5] creating stack %s", name)
@@ -219,7 +227,10 @@ def ensure_stack(cfn: Any, name: str, stage: StageConfig, options: Options) -> N
 
 def _wait(cfn: Any, waiter: str, name: str) -> None:
     config = {"Delay": STACK_POLL_SECONDS, "MaxAttempts": STACK_MAX_POLLS}
-    cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig=config)
+    try:
+        cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig=config)
+    except WaiterError as exc:
+        raise DeployError(stack_failure(cfn, name)) from exc
 
 
 def stack_outputs(cfn: Any, name: str) -> dict[str, str]:
@@ -300,12 +311,30 @@ def _link(link: Path, target: Path) -> None:
 
 
 def run_chalice(project: Path, target: Target, *args: str) -> None:
+    """Run chalice in the project; its output goes to a file beside it.
+
+    On failure, Chalice's last line (its error, or a traceback's last line)
+    is the one told, with where the rest is.
+    """
     command = [_chalice_executable(), "--project-dir", str(project), *args]
-    log.info("      %s", " ".join(command[1:]))
-    # The command is ours, built from a fixed list and validated options.
-    completed = subprocess.run(command, env=target.environment(), check=False)  # noqa: S603
+    output = project.parent / f"{project.name}-chalice-{args[0]}.log"
+    log.info("      %s (its output: %s)", " ".join(command[1:]), output)
+    with output.open("w") as sink:
+        # The command is ours, built from a fixed list and validated options.
+        completed = subprocess.run(  # noqa: S603
+            command,
+            env=target.environment(),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
     if completed.returncode != 0:
-        raise DeployError(f"chalice {args[0]} failed (exit {completed.returncode})")
+        lines = [line for line in output.read_text().splitlines() if line.strip()]
+        last = lines[-1].strip() if lines else "no output"
+        raise DeployError(
+            f"chalice {args[0]} failed (exit {completed.returncode}): {last} "
+            f"(all of it: {output})"
+        )
 
 
 def _chalice_executable() -> str:
@@ -385,6 +414,7 @@ def deploy(options: Options) -> dict[str, dict[str, Any]]:
     stage = load_deployed_stage(options.stage)
     _check_stage(stage)
     settings = DeploySettings.of(stage)
+    confirm(stage, "deploy", options)
     target = options.target
     name = stack_name(stage.app_name, stage.stage)
     cfn = target.client("cloudformation")
@@ -447,6 +477,24 @@ def kept(record: DeployRecord | None) -> Iterator[None]:
             ) from exc
 
 
+def confirm(stage: StageConfig, command: str, options: Options) -> None:
+    """A protected stage changes only when its operator says so."""
+    if options.yes or not DeploySettings.of(stage).protected:
+        return
+    if options.ask is None:
+        raise DeployError(
+            f"stage {stage.stage} is protected: confirm with --yes "
+            f"(make {command} STAGE={stage.stage} DEPLOY_ARGS=--yes)"
+        )
+    target = options.target
+    answer = options.ask(
+        f"{command} stage {stage.stage} in account {account_id(target)}, "
+        f"{target.region}? Type the stage's name to go on: "
+    )
+    if answer.strip() != stage.stage:
+        raise DeployError(f"{command} of stage {stage.stage} not confirmed")
+
+
 def _check_stage(stage: StageConfig) -> None:
     if stage.env.get("AUTH_MODE", "gateway") == "app":
         raise DeployError(
@@ -460,10 +508,11 @@ def _check_stage(stage: StageConfig) -> None:
 def destroy(options: Options, keep_data: bool, delete_data: bool) -> None:
     """Delete the functions, the stack and, unless kept, the stage's data."""
     stage = load_deployed_stage(options.stage)
-    if stage.stage in PROTECTED_STAGES and not (keep_data or delete_data):
+    if DeploySettings.of(stage).protected and not (keep_data or delete_data):
         raise DeployError(
             f"stage {stage.stage} is protected: say --keep-data or --delete-data"
         )
+    confirm(stage, "destroy", options)
     target = options.target
     cfn = target.client("cloudformation")
     name = stack_name(stage.app_name, stage.stage)
@@ -548,6 +597,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--without-requirements", action="store_true")
     parser.add_argument("--keep-data", action="store_true")
     parser.add_argument("--delete-data", action="store_true")
+    parser.add_argument(
+        "--yes", action="store_true", help="change a protected stage without asking"
+    )
     return parser.parse_args(argv)
 
 
@@ -555,10 +607,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     log.setLevel(logging.INFO)
     args = parse_args(argv)
+    try:
+        run(args)
+    except EXPECTED as exc:
+        log.error("%s failed: %s", args.command, one_line(exc))
+        return 1
+    except KeyboardInterrupt:
+        log.error("%s interrupted", args.command)
+        return 130
+    return 0
+
+
+def run(args: argparse.Namespace) -> None:
     region = args.region or boto3.session.Session().region_name
     if not region:
-        log.error("no region: set AWS_REGION or pass --region")
-        return 2
+        raise DeployError("no region: set AWS_REGION or pass --region")
     # boto3 reads AWS_ENDPOINT_URL by itself: say so, and hand it to chalice.
     endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
@@ -571,16 +634,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         alarm_topic_arn=args.alarm_topic_arn,
         skip_rest_api=args.skip_rest_api,
         with_requirements=not args.without_requirements,
+        yes=args.yes,
+        ask=input if sys.stdin.isatty() else None,
     )
-    try:
-        if args.command == "deploy":
-            deploy(options)
-        else:
-            destroy(options, keep_data=args.keep_data, delete_data=args.delete_data)
-    except DeployError as exc:
-        log.error("%s", exc)
-        return 1
-    return 0
+    if args.command == "deploy":
+        deploy(options)
+    else:
+        destroy(options, keep_data=args.keep_data, delete_data=args.delete_data)
 
 
 if __name__ == "__main__":

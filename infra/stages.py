@@ -127,6 +127,9 @@ class DeploySettings:
     self_sign_up: bool = False
     # How long each function's logs are kept.
     log_retention_days: int = 30
+    # A deploy or a teardown asks first (or takes --yes), and a teardown
+    # says what becomes of the data (--keep-data or --delete-data).
+    protected: bool = False
 
     @classmethod
     def of(cls, stage: StageConfig) -> DeploySettings:

@@ -10,9 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from infra.deploy import DeployError, Options, deploy, destroy
+from infra.deploy import Options, deploy, destroy
 from infra.stages import load_deployed_stage, stack_name, stack_names
 from tests.infra.conftest import (
     REGION,
@@ -85,12 +83,3 @@ def test_destroy_can_keep_the_bucket_the_table_and_the_user_pool(
     )
     assert set(leftovers) == {"buckets", "tables", "user pools"}
     assert [b["Name"] for b in leftovers["buckets"]] == [names.bucket]
-
-
-def test_a_protected_stage_is_not_torn_down_without_saying_what_of_its_data(
-    tmp_path: Path,
-) -> None:
-    options = rehearsal_options("http://127.0.0.1:9", tmp_path, "prod")
-
-    with pytest.raises(DeployError, match="protected"):
-        destroy(options, keep_data=False, delete_data=False)
