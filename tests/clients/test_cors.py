@@ -17,6 +17,7 @@ import requests
 
 from chalicelib.web import CORS
 from devstack.resources import BUCKET_CORS_RULES
+from infra.template import BUCKET as FILES_BUCKET
 from infra.template import template
 from tests.e2e.helpers import HTTP_TIMEOUT
 from tests.e2e.stack import ROOT
@@ -62,8 +63,8 @@ def deployed_rules(origins: list[str]) -> list[dict[str, Any]]:
     """The template's bucket rules with its AllowedOrigins parameter set,
     spelled as the S3 API spells them."""
     names = {"ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds", "Id": "ID"}
-    resources = template()["Resources"]
-    (bucket,) = [r for r in resources.values() if r["Type"] == "AWS::S3::Bucket"]
+    # The files' bucket: the stack has another, for the deploy's own state.
+    bucket = template()["Resources"][FILES_BUCKET]
     rules = bucket["Properties"]["CorsConfiguration"]["CorsRules"]
     resolved = []
     for rule in rules:
