@@ -46,6 +46,7 @@ protected = {"authorizer": gateway_authorizer(), "cors": CORS, "content_types": 
 @app.route("/files", methods=["POST"], **protected)
 @api.handler(status=201)
 def create_file(call: ApiCall) -> CreatedFile:
+    call.query(NoQuery)
     request = call.body(CreateFileRequest)
     return bootstrap.file_service().create_file(
         call.caller.sub, request, call.idempotency_key
@@ -80,6 +81,7 @@ def rename_file(call: ApiCall) -> FileView:
 @api.handler()
 def trash_file(call: ApiCall) -> FileView:
     call.query(NoQuery)
+    call.no_body()
     return bootstrap.file_service().trash_file(
         call.caller.sub, call.path["file_id"], call.trace_id
     )
@@ -89,6 +91,7 @@ def trash_file(call: ApiCall) -> FileView:
 @api.handler()
 def restore_file(call: ApiCall) -> FileView:
     call.query(NoQuery)
+    call.no_body()
     return bootstrap.file_service().restore_file(
         call.caller.sub, call.path["file_id"], call.trace_id
     )
@@ -105,6 +108,7 @@ def list_trash(call: ApiCall) -> TrashListing:
 @api.handler(status=202)
 def delete_file(call: ApiCall) -> DeleteAccepted:
     call.query(NoQuery)
+    call.no_body()
     return bootstrap.file_service().request_delete(
         call.caller.sub, call.path["file_id"], call.trace_id
     )

@@ -113,6 +113,11 @@ class ApiCall:
             )
         return key
 
+    def no_body(self) -> None:
+        """Refuse a body on a route that reads none, rather than ignore it."""
+        if self._request.raw_body:
+            raise BadRequestError("this route takes no request body")
+
     def body(self, model: type[Model]) -> Model:
         raw = self._request.raw_body or b""
         if len(raw) > MAX_BODY_BYTES:

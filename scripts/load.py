@@ -502,7 +502,11 @@ def print_calls(tally: Tally, clients: int, duration: float) -> None:
         if not times:
             print(f"{op:<10}{0:>7}")
             continue
-        p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
+        p95 = (
+            statistics.quantiles(times, n=20, method="inclusive")[-1]
+            if len(times) > 1
+            else times[0]
+        )
         statuses = " ".join(f"{s}:{n}" for s, n in sorted(tally.statuses[op].items()))
         print(
             f"{op:<10}{len(times):>7}{_ms(statistics.median(times))} {_ms(p95)}"

@@ -95,3 +95,23 @@ def test_state_and_owner_are_checked_on_trash_and_restore(
     assert with_query.status_code == 400
     assert bad_limit.status_code == 400
     assert files.get(f"/files/{file_id}").json_body["status"] == "AVAILABLE"
+
+
+def test_a_body_on_a_route_that_reads_none_is_a_400_and_changes_nothing(
+    files: FileManager, stack: Stack
+) -> None:
+    file_id = files.add("a.txt")
+    headers = files.headers(**{"Content-Type": "application/json"})
+
+    for method, path in (
+        ("post", f"/files/{file_id}/trash"),
+        ("post", f"/files/{file_id}/restore"),
+        ("delete", f"/files/{file_id}"),
+    ):
+        answer = getattr(files.client.http, method)(
+            path, headers=headers, body='{"x": 1}'
+        )
+        assert answer.status_code == 400, (path, answer.json_body)
+        assert answer.json_body["Message"] == "this route takes no request body"
+
+    assert files.get(f"/files/{file_id}").json_body["status"] == "AVAILABLE"

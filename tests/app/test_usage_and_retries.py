@@ -211,3 +211,19 @@ def test_a_malformed_key_is_a_400_and_changes_nothing(
     assert answer.json_body["Code"] == "ValidationError"
     assert "Idempotency-Key" in answer.json_body["Message"]
     assert stack.table_items() == []
+
+
+def test_a_create_with_a_query_parameter_is_a_400_and_stores_nothing(
+    files: FileManager, stack: Stack
+) -> None:
+    headers = files.headers(**{"Content-Type": "application/json"})
+
+    answer = files.client.http.post(
+        "/files?prefix=a",
+        headers=headers,
+        body=json.dumps({"name": "a.txt", "size": 1}),
+    )
+
+    assert answer.status_code == 400
+    assert answer.json_body["Code"] == "ValidationError"
+    assert stack.table_items() == []

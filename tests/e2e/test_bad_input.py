@@ -457,6 +457,30 @@ USAGE = [
     get("usage-with-a-query", "/usage?files=1", "ValidationError"),
     get("latest-with-a-query", "/changes/latest?cursor=x", "ValidationError"),
     get("describe-with-a-query", "/files/${a_file_id}?download=1", "ValidationError"),
+    BadInput(
+        "create-with-a-query",
+        "POST",
+        "/files?prefix=a",
+        400,
+        "ValidationError",
+        document(A_VALID_BODY),
+    ),
+    BadInput(
+        "trash-with-a-body",
+        "POST",
+        "/files/${a_file_id}/trash",
+        400,
+        "BadRequest",
+        document({"x": 1}),
+    ),
+    BadInput(
+        "delete-with-a-body",
+        "DELETE",
+        "/files/${a_file_id}",
+        400,
+        "BadRequest",
+        document({"x": 1}),
+    ),
 ]
 
 
