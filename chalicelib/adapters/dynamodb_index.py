@@ -7,6 +7,7 @@ import hashlib
 import logging
 import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -665,7 +666,12 @@ class DynamoDBFileIndex:
     def _transact_with_retries(self, actions: list[dict[str, Any]]) -> None:
         for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
             try:
-                self._client.transact_write_items(TransactItems=actions)
+                # botocore sends a timed-out call again as is; the token makes
+                # that resend a no-op rather than a write that fails its own
+                # conditions. Each attempt of ours is a new write.
+                self._client.transact_write_items(
+                    TransactItems=actions, ClientRequestToken=uuid.uuid4().hex
+                )
                 return
             except self._client.exceptions.TransactionCanceledException as exc:
                 reasons = exc.response.get("CancellationReasons", [])
