@@ -164,10 +164,10 @@ def _s3_handler(arns: Arns) -> list[Grant]:
 
 
 def _delete_consumer(arns: Arns, reader: Consumer) -> list[Grant]:
-    # Removing a record also takes its file off its owner's usage item.
     return [
-        # The claim puts the record back (with its events in the outbox), and
-        # an outbox an earlier change left is cleared once published.
+        # The claim puts the record back with its events in its outbox (an
+        # outbox an earlier change left is cleared once published), and
+        # removing a record also takes its file off its owner's usage item.
         Grant(
             "FileIndex",
             (
