@@ -101,13 +101,32 @@ class Context:
         )
 
 
+def one_line(message: str) -> str:
+    """The message with any line break shown, not made (a name may hold one)."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(f"fm: error: {message}", err=True)
+    click.echo(f"fm: error: {one_line(message)}", err=True)
     raise SystemExit(code)
 
 
 class FmGroup(click.Group):
     """Turns every expected failure into one line and an exit code."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # click's own handling prints a usage block for a mistyped command;
+        # fm's errors are one line everywhere, the command line's included.
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            fail(f"{exc.format_message()} (fm --help tells the usage)", exc.exit_code)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            fail("interrupted", 130)
+        raise SystemExit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -587,7 +606,8 @@ def _report_put(ctx: Context, outcomes: list[Outcome]) -> None:
                     markup=False,
                 )
     for outcome in failed:
-        click.echo(f"fm: error: {outcome.planned.name}: {outcome.error}", err=True)
+        message = one_line(f"{outcome.planned.name}: {outcome.error}")
+        click.echo(f"fm: error: {message}", err=True)
     if failed:
         raise SystemExit(1)
 

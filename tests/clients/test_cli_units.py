@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fmclient import target
 from fmclient.api import Api
+from fmclient.cli import cli, one_line
 from fmclient.errors import ApiError, ClientError, ConfigError
 from fmclient.put import plan
 from fmclient.retry import Retry
@@ -276,3 +277,35 @@ def test_a_restore_finds_the_most_recently_trashed_file_of_a_name(
     assert found["file_id"] == "2" * 32
     assert cursors[:2] == [None, "c1"]
     assert missing.value.code == "FileNotFound"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["bogus"], ["ls", "--page-size", "0"], ["put"], ["ls", "--no-such-flag"]],
+    ids=["unknown-command", "bad-value", "missing-argument", "unknown-option"],
+)
+def test_a_mistyped_command_line_is_one_line_and_exit_2(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as ended:
+        cli.main(args=args, prog_name="fm")
+
+    err = capsys.readouterr().err
+    assert ended.value.code == 2
+    assert err.count("\n") == 1
+    assert err.startswith("fm: error: ")
+    assert "fm --help" in err
+
+
+def test_help_still_prints_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as ended:
+        cli.main(args=["--help"], prog_name="fm")
+
+    assert ended.value.code == 0
+    assert "Usage:" in capsys.readouterr().out
+
+
+def test_a_line_break_in_a_message_is_shown_not_made() -> None:
+    assert one_line("no file named 'new\nline.txt'") == (
+        "no file named 'new\\nline.txt'"
+    )
