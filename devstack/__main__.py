@@ -187,7 +187,7 @@ def _add_user(argv: list[str]) -> int:
         description="Add a confirmed user to the running stack's pool.",
     )
     parser.add_argument("username")
-    parser.add_argument("password", help="8+ characters: upper, lower, digit, symbol")
+    parser.add_argument("password", help="12+ characters: upper, lower, digit, symbol")
     parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE_FILE)
     args = parser.parse_args(argv)
     auth.add_user(read_state(args.state_file), args.username, args.password)
